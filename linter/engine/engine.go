@@ -1,0 +1,284 @@
+// Package engine compiles the Rego rules once and evaluates them against one input at a time.
+// The CLI and the admission webhook both call it; no rule logic lives in Go.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/openova-io/ova-lint/linter/config"
+	"github.com/openova-io/ova-lint/policies"
+)
+
+// rulesPrefix is the data path under which every rule package lives.
+const rulesPrefix = "data.ova.rules."
+
+// Options configures an Engine.
+type Options struct {
+	// PolicyDirs are extra directories of Rego rules (same contract as the embedded ones).
+	PolicyDirs []string
+	// Config supplies data.ova.params and per-rule overrides; nil means the defaults.
+	Config *config.Config
+}
+
+// Engine evaluates the compiled rules. It is safe for concurrent use.
+type Engine struct {
+	query     rego.PreparedEvalQuery
+	byPackage map[string]*Rule
+	rules     []*Rule
+}
+
+// New compiles the embedded rules plus opts.PolicyDirs and prepares the query.
+func New(ctx context.Context, opts Options) (*Engine, error) {
+	cfg := opts.Config
+	if cfg == nil {
+		var err error
+		if cfg, err = config.Default(); err != nil {
+			return nil, err
+		}
+	}
+	modules, err := LoadModules(false, opts.PolicyDirs...)
+	if err != nil {
+		return nil, err
+	}
+	compiler := ast.NewCompiler().WithEnablePrintStatements(false)
+	if compiler.Compile(modules); compiler.Failed() {
+		return nil, fmt.Errorf("compile policies: %w", compiler.Errors)
+	}
+	rules, err := catalog(compiler, cfg)
+	if err != nil {
+		return nil, err
+	}
+	store := inmem.NewFromObject(map[string]any{"ova": map[string]any{"params": cfg.Params}})
+	pq, err := rego.New(
+		rego.Query("violations = data.ova.main.violations; facts = data.ova.main.facts"),
+		rego.Compiler(compiler),
+		rego.Store(store),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prepare policy query: %w", err)
+	}
+	e := &Engine{query: pq, byPackage: map[string]*Rule{}}
+	for _, r := range rules {
+		e.byPackage[r.Package] = r
+		e.rules = append(e.rules, r)
+	}
+	return e, nil
+}
+
+// Rules returns the catalogue, sorted by id, disabled rules included.
+func (e *Engine) Rules() []*Rule { return e.rules }
+
+// Rule returns the rule with the given id, or nil.
+func (e *Engine) Rule(id string) *Rule {
+	for _, r := range e.rules {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// Violation is one rule's verdict on one input, before it is placed in a file.
+type Violation struct {
+	Rule *Rule
+	// Path is the field path inside the object the violation is about (mapping keys and indexes).
+	Path []any
+	// Line and Column, when not zero, are an explicit position (syntax rules).
+	Line, Column int
+	// At is the location of the fact a repo-scope violation is about.
+	At map[string]any
+	// Message says what is wrong; Fix what to do.
+	Message, Fix string
+}
+
+// Fact is a piece of information a repo-scope rule collected from one object. Its "path" names
+// the field it is about; the caller adds the location under "at" before the repo pass.
+type Fact map[string]any
+
+// Result is the outcome of evaluating one input.
+type Result struct {
+	Violations []Violation
+	Facts      []Fact
+}
+
+// Eval evaluates every rule against input (an object built with NewInput or RepoInput).
+func (e *Engine) Eval(ctx context.Context, input ast.Value) (Result, error) {
+	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		return Result{}, fmt.Errorf("evaluate policies: %w", err)
+	}
+	var res Result
+	if len(rs) == 0 {
+		return res, nil
+	}
+	if vs, ok := rs[0].Bindings["violations"].([]any); ok {
+		for _, raw := range vs {
+			v, ok := raw.(map[string]any)
+			if !ok {
+				continue
+			}
+			pkg, _ := v["pkg"].(string)
+			rule := e.byPackage[pkg]
+			if rule == nil || rule.Disabled {
+				continue
+			}
+			res.Violations = append(res.Violations, toViolation(rule, v))
+		}
+	}
+	if fs, ok := rs[0].Bindings["facts"].([]any); ok {
+		for _, raw := range fs {
+			if f, ok := raw.(map[string]any); ok {
+				res.Facts = append(res.Facts, Fact(f))
+			}
+		}
+	}
+	return res, nil
+}
+
+func toViolation(rule *Rule, v map[string]any) Violation {
+	out := Violation{Rule: rule}
+	out.Message, _ = v["msg"].(string)
+	out.Fix, _ = v["fix"].(string)
+	if p, ok := v["path"].([]any); ok {
+		out.Path = p
+	}
+	if at, ok := v["at"].(map[string]any); ok {
+		out.At = at
+	}
+	out.Line = toInt(v["line"])
+	out.Column = toInt(v["column"])
+	return out
+}
+
+func toInt(x any) int {
+	switch n := x.(type) {
+	case float64:
+		return int(n)
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case interface{ Int64() (int64, error) }:
+		i, _ := n.Int64()
+		return int(i)
+	}
+	return 0
+}
+
+// LoadModules parses the embedded policies and the .rego files under dirs. Test files
+// (*_test.rego) are included only when withTests is set.
+func LoadModules(withTests bool, dirs ...string) (map[string]*ast.Module, error) {
+	modules := map[string]*ast.Module{}
+	parse := func(name string, src []byte) error {
+		if strings.HasSuffix(name, "_test.rego") && !withTests {
+			return nil
+		}
+		m, err := ast.ParseModuleWithOpts(name, string(src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		if err != nil {
+			return fmt.Errorf("parse policy: %w", err)
+		}
+		modules[name] = m
+		return nil
+	}
+	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
+			return err
+		}
+		src, err := policies.FS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return parse("policies/"+p, src)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded policies: %w", err)
+	}
+	for _, dir := range dirs {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
+				return err
+			}
+			src, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return parse(p, src)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("policy directory %s: %w", dir, err)
+		}
+	}
+	return modules, nil
+}
+
+// catalog reads every rule package's METADATA into a Rule.
+func catalog(compiler *ast.Compiler, cfg *config.Config) ([]*Rule, error) {
+	var rules []*Rule
+	seen := map[string]string{}
+	var errs []error
+	for _, ref := range compiler.GetAnnotationSet().Flatten() {
+		a := ref.Annotations
+		if a == nil || a.Scope != "package" {
+			continue
+		}
+		pkgPath := ref.Path.String()
+		if !strings.HasPrefix(pkgPath, rulesPrefix) {
+			continue
+		}
+		pkg := strings.TrimPrefix(pkgPath, rulesPrefix)
+		if strings.Contains(pkg, ".") {
+			continue // nested helper packages are not rules
+		}
+		r, err := ruleFromAnnotations(pkg, a)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s (%s): %w", pkgPath, ref.Location, err))
+			continue
+		}
+		if other, dup := seen[r.ID]; dup {
+			errs = append(errs, fmt.Errorf("rule id %q is declared by both %s and %s", r.ID, other, pkgPath))
+			continue
+		}
+		seen[r.ID] = pkgPath
+		if o, ok := cfg.Rules[r.ID]; ok {
+			if o.Severity != "" {
+				r.Severity = o.Severity
+			}
+			r.Disabled = o.Disabled
+		}
+		rules = append(rules, r)
+	}
+	// every package under data.ova.rules must be a described rule
+	for _, m := range compiler.Modules {
+		p := m.Package.Path.String()
+		if strings.HasPrefix(p, rulesPrefix) && !strings.HasSuffix(p, "_test") && !strings.Contains(strings.TrimPrefix(p, rulesPrefix), ".") {
+			if _, ok := seen[ruleIDOf(rules, strings.TrimPrefix(p, rulesPrefix))]; !ok {
+				errs = append(errs, fmt.Errorf("%s: a rule package needs a package-scoped # METADATA block with custom.id", p))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("rule catalogue: %w", err)
+	}
+	sort.Slice(rules, func(i, j int) bool { return rules[i].ID < rules[j].ID })
+	return rules, nil
+}
+
+func ruleIDOf(rules []*Rule, pkg string) string {
+	for _, r := range rules {
+		if r.Package == pkg {
+			return r.ID
+		}
+	}
+	return ""
+}

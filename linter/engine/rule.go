@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/openova-io/ova-lint/linter/config"
+)
+
+// Scopes of a rule.
+const (
+	// ScopeObject rules need one object.
+	ScopeObject = "object"
+	// ScopeRepo rules need facts from the whole tree.
+	ScopeRepo = "repo"
+)
+
+// Places a rule runs.
+const (
+	RunsCLI       = "cli"
+	RunsAdmission = "admission"
+)
+
+// Rule is one entry of the catalogue, read from a rule package's # METADATA.
+type Rule struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Severity    string   `json:"severity"`
+	Scope       string   `json:"scope"`
+	Runs        []string `json:"runs"`
+	Sources     []Source `json:"sources"`
+	Disabled    bool     `json:"disabled,omitempty"`
+	// Package is the last segment of the rule's package path (data.ova.rules.<Package>).
+	Package string `json:"package"`
+}
+
+// Source is the source of truth a rule enforces.
+type Source struct {
+	Ref         string `json:"ref"`
+	Description string `json:"description"`
+}
+
+// RunsAt reports whether the rule runs in the given place (RunsCLI or RunsAdmission).
+func (r *Rule) RunsAt(place string) bool {
+	for _, p := range r.Runs {
+		if p == place {
+			return true
+		}
+	}
+	return false
+}
+
+// SourceText names the rule's source of truth for messages.
+func (r *Rule) SourceText() string {
+	var parts []string
+	for _, s := range r.Sources {
+		if s.Description != "" {
+			parts = append(parts, s.Description)
+		} else {
+			parts = append(parts, s.Ref)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func ruleFromAnnotations(pkg string, a *ast.Annotations) (*Rule, error) {
+	r := &Rule{Package: pkg, Title: a.Title, Description: strings.TrimSpace(a.Description)}
+	get := func(key string) string {
+		s, _ := a.Custom[key].(string)
+		return s
+	}
+	r.ID, r.Severity, r.Scope = get("id"), get("severity"), get("scope")
+	if r.ID == "" {
+		return nil, fmt.Errorf("custom.id is required")
+	}
+	switch r.Severity {
+	case config.SeverityError, config.SeverityWarning, config.SeverityInfo:
+	default:
+		return nil, fmt.Errorf("custom.severity %q is not one of error, warning, info", r.Severity)
+	}
+	switch r.Scope {
+	case ScopeObject, ScopeRepo:
+	default:
+		return nil, fmt.Errorf("custom.scope %q is not one of object, repo", r.Scope)
+	}
+	if runs, ok := a.Custom["runs"].([]any); ok {
+		for _, x := range runs {
+			if s, ok := x.(string); ok {
+				r.Runs = append(r.Runs, s)
+			}
+		}
+	}
+	if len(r.Runs) == 0 {
+		r.Runs = []string{RunsCLI}
+	}
+	if r.Title == "" {
+		return nil, fmt.Errorf("title is required")
+	}
+	for _, rr := range a.RelatedResources {
+		r.Sources = append(r.Sources, Source{Ref: rr.Ref.String(), Description: rr.Description})
+	}
+	if len(r.Sources) == 0 {
+		return nil, fmt.Errorf("related_resources (the rule's source of truth) is required")
+	}
+	return r, nil
+}

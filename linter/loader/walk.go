@@ -1,0 +1,160 @@
+package loader
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/openova-io/ova-lint/linter/config"
+)
+
+// Stdin is the path argument that reads one YAML stream from standard input.
+const Stdin = "-"
+
+// File is a YAML file found under one of the linted roots.
+type File struct {
+	// OSPath opens the file ("-" for standard input).
+	OSPath string
+	// Display is the path shown in findings: relative to the working directory, forward slashes.
+	Display string
+	// Rel is the path relative to the linted root it was found under, forward slashes.
+	Rel string
+	// Root is the linted root as shown in findings.
+	Root string
+}
+
+// WalkResult lists the files to lint and how many were skipped.
+type WalkResult struct {
+	Files []File
+	// Skipped counts Helm template files (Go templates under a chart's templates/), which are
+	// not YAML until rendered.
+	Skipped int
+}
+
+// defaultExcludes are directory names never descended into.
+var defaultExcludes = map[string]bool{".git": true, "node_modules": true}
+
+// Walk expands the paths (files or directories, recursively) into YAML files, sorted and
+// de-duplicated. An unreadable or missing path is an error: the caller exits with usage status.
+func Walk(ctx context.Context, paths []string, excludes []string) (WalkResult, error) {
+	var res WalkResult
+	cwd, err := os.Getwd()
+	if err != nil {
+		return res, fmt.Errorf("working directory: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if p == Stdin {
+			res.Files = append(res.Files, File{OSPath: Stdin, Display: "<stdin>", Rel: "<stdin>", Root: "<stdin>"})
+			continue
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			return res, fmt.Errorf("lint path: %w", err)
+		}
+		root := display(cwd, p)
+		if !info.IsDir() {
+			abs, _ := filepath.Abs(p)
+			if !seen[abs] {
+				seen[abs] = true
+				res.Files = append(res.Files, File{OSPath: p, Display: root, Rel: filepath.ToSlash(filepath.Base(p)), Root: filepath.ToSlash(filepath.Dir(root))})
+			}
+			continue
+		}
+		templateDirs := map[string]bool{}
+		err = filepath.WalkDir(p, func(osPath string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return fmt.Errorf("walk %s: %w", osPath, err)
+			}
+			rel, _ := filepath.Rel(p, osPath)
+			rel = filepath.ToSlash(rel)
+			if d.IsDir() {
+				if osPath != p && (defaultExcludes[d.Name()] || excluded(rel, excludes)) {
+					return filepath.SkipDir
+				}
+				// A Helm chart: its vendored charts/ are skipped, its templates/ are Go templates.
+				if d.Name() == "charts" && isChart(filepath.Dir(osPath)) {
+					return filepath.SkipDir
+				}
+				if d.Name() == "templates" && isChart(filepath.Dir(osPath)) {
+					templateDirs[osPath] = true
+				}
+				return nil
+			}
+			if !isYAML(d.Name()) || excluded(rel, excludes) {
+				return nil
+			}
+			if underAny(osPath, templateDirs) {
+				res.Skipped++
+				return nil
+			}
+			abs, _ := filepath.Abs(osPath)
+			if seen[abs] {
+				return nil
+			}
+			seen[abs] = true
+			res.Files = append(res.Files, File{OSPath: osPath, Display: display(cwd, osPath), Rel: rel, Root: root})
+			return nil
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	sort.SliceStable(res.Files, func(i, j int) bool { return res.Files[i].Display < res.Files[j].Display })
+	return res, nil
+}
+
+func isYAML(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+func isChart(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "Chart.yaml"))
+	return err == nil
+}
+
+// underAny reports whether osPath lies below one of dirs.
+func underAny(osPath string, dirs map[string]bool) bool {
+	if len(dirs) == 0 {
+		return false
+	}
+	for dir := filepath.Dir(osPath); ; {
+		if dirs[dir] {
+			return true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return false
+		}
+		dir = parent
+	}
+}
+
+func excluded(rel string, globs []string) bool {
+	for _, g := range globs {
+		if config.MatchGlob(g, rel) || config.MatchGlob(strings.TrimSuffix(g, "/**"), rel) {
+			return true
+		}
+	}
+	return false
+}
+
+func display(cwd, p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.ToSlash(p)
+	}
+	rel, err := filepath.Rel(cwd, abs)
+	if err != nil {
+		return filepath.ToSlash(abs)
+	}
+	return filepath.ToSlash(rel)
+}

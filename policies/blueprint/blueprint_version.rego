@@ -1,0 +1,80 @@
+# METADATA
+# title: Blueprint version equals its chart's version
+# description: >-
+#   A Blueprint (blueprint.yaml, catalyst.openova.io) declares spec.version equal to the version
+#   in the Chart.yaml of the chart at spec.manifests.chart (default ./chart), resolved from the
+#   blueprint's directory; manifest validation fails otherwise. Accepted Blueprint apiVersions are
+#   the parameter blueprint.api_versions.
+# related_resources:
+#   - ref: platform/flux/README.md
+#     description: 'platform change "sync blueprint.yaml versions with Chart.yaml so manifest-validation passes"'
+# custom:
+#   id: blueprint-version
+#   severity: error
+#   scope: repo
+#   runs: [cli]
+package ova.rules.blueprint_version
+
+import data.ova.lib.k8s
+
+params := data.ova.params.blueprint
+
+fact contains f if {
+	input.object.kind == "Blueprint"
+	input.object.apiVersion in params.api_versions
+	chart := object.get(input.object, ["spec", "manifests", "chart"], params.default_chart)
+	is_string(chart)
+	not contains(chart, "://")
+	f := {
+		"type": "blueprint",
+		"path": ["spec", "version"],
+		"version": sprintf("%v", [object.get(input.object, ["spec", "version"], "")]),
+		"chart_dir": k8s.join(k8s.file_dir, chart),
+		"chart": chart,
+	}
+}
+
+fact contains f if {
+	k8s.file_base == "Chart.yaml"
+	input.object.apiVersion in {"v1", "v2"}
+	input.object.name
+	f := {
+		"type": "chart",
+		"path": ["version"],
+		"version": sprintf("%v", [object.get(input.object, "version", "")]),
+		"chart_dir": k8s.file_dir,
+	}
+}
+
+charts[dir] := f if {
+	some f in input.repo.facts
+	f.pkg == "blueprint_version"
+	f.type == "chart"
+	dir := f.chart_dir
+}
+
+violation contains v if {
+	some f in input.repo.facts
+	f.pkg == "blueprint_version"
+	f.type == "blueprint"
+	c := charts[f.chart_dir]
+	c.version != f.version
+	v := {
+		"at": f.at,
+		"msg": sprintf("Blueprint %s has spec.version %s but its chart %s/Chart.yaml has version %s", [f.at.name, f.version, f.chart_dir, c.version]),
+		"fix": sprintf("set spec.version: %s (or bump the chart) so blueprint.yaml and Chart.yaml release together", [c.version]),
+	}
+}
+
+violation contains v if {
+	some f in input.repo.facts
+	f.pkg == "blueprint_version"
+	f.type == "blueprint"
+	not charts[f.chart_dir]
+	input.repo.complete
+	v := {
+		"at": f.at,
+		"msg": sprintf("Blueprint %s points at chart %s, but no %s/Chart.yaml was linted", [f.at.name, f.chart, f.chart_dir]),
+		"fix": "fix spec.manifests.chart, or lint the tree that holds the chart",
+	}
+}

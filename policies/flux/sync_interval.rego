@@ -1,0 +1,73 @@
+# METADATA
+# title: Flux objects reconcile at the platform's sync interval
+# description: >-
+#   spec.interval of GitRepository (1m), Kustomization (10m) and HelmRelease (10m) follows the
+#   platform's sync-interval table; HelmRepository and OCIRepository intervals are optional
+#   parameters. An environment selected by config (path globs, labels, namespace; staging 1m,
+#   production 10m by default) overrides the per-kind value. Durations compare by value (60s == 1m).
+# related_resources:
+#   - ref: platform/flux/README.md#sync-intervals
+#     description: platform Flux README, "Sync Intervals" and "Environment Strategy"
+# custom:
+#   id: sync-interval
+#   severity: warning
+#   scope: object
+#   runs: [cli, admission]
+package ova.rules.sync_interval
+
+import data.ova.lib.k8s
+
+params := data.ova.params.sync_interval
+
+# expected interval: the environment's value for the kind, else the per-kind default.
+expected := d if {
+	d := params.environments[input.environment.name][input.object.kind]
+	d != ""
+} else := d if {
+	d := params.kinds[input.object.kind]
+	d != ""
+}
+
+where := sprintf(" in environment %s", [input.environment.name]) if {
+	params.environments[input.environment.name][input.object.kind]
+} else := ""
+
+flux_kind if {
+	some kind, _ in k8s.flux_groups
+	k8s.is_flux(kind)
+}
+
+violation contains v if {
+	flux_kind
+	want := expected
+	got := input.object.spec.interval
+	k8s.duration_ns(got) != k8s.duration_ns(want)
+	v := {
+		"path": ["spec", "interval"],
+		"msg": sprintf("%s reconciles every %s; the platform's sync interval for %s%s is %s", [k8s.display, got, input.object.kind, where, want]),
+		"fix": sprintf("set spec.interval: %s", [want]),
+	}
+}
+
+violation contains v if {
+	flux_kind
+	want := expected
+	got := input.object.spec.interval
+	not k8s.duration_ns(got)
+	v := {
+		"path": ["spec", "interval"],
+		"msg": sprintf("%s has spec.interval %q, which is not a Go duration", [k8s.display, got]),
+		"fix": sprintf("set spec.interval: %s", [want]),
+	}
+}
+
+violation contains v if {
+	flux_kind
+	want := expected
+	not input.object.spec.interval
+	v := {
+		"path": ["spec"],
+		"msg": sprintf("%s has no spec.interval; the platform's sync interval for %s%s is %s", [k8s.display, input.object.kind, where, want]),
+		"fix": sprintf("add spec.interval: %s", [want]),
+	}
+}

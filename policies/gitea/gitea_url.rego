@@ -1,0 +1,34 @@
+# METADATA
+# title: GitRepository URL follows the Sovereign Gitea pattern
+# description: >-
+#   Every Flux GitRepository pulls from the Sovereign's single Gitea at
+#   https://gitea.<location-code>.<sovereign-domain>/<org>/<repo>.git.
+#   The pattern and the exempt sources are parameters (gitea.url_pattern, gitea.exempt_urls).
+# related_resources:
+#   - ref: platform/flux/README.md#configuration
+#     description: platform Flux README, "GitRepository for Gitea"
+# custom:
+#   id: gitea-url
+#   severity: error
+#   scope: object
+#   runs: [cli, admission]
+package ova.rules.gitea_url
+
+import data.ova.lib.k8s
+
+violation contains v if {
+	k8s.is_flux("GitRepository")
+	url := object.get(input.object, ["spec", "url"], "")
+	not exempt(url)
+	not regex.match(data.ova.params.gitea.url_pattern, url)
+	v := {
+		"path": ["spec", "url"],
+		"msg": sprintf("%s pulls from %q, which does not match the Sovereign Gitea URL pattern %s", [k8s.display, url, data.ova.params.gitea.url_pattern]),
+		"fix": "point spec.url at https://gitea.<location-code>.<sovereign-domain>/<org>/<repo>.git, or list the source in gitea.exempt_urls",
+	}
+}
+
+exempt(url) if {
+	some pattern in data.ova.params.gitea.exempt_urls
+	regex.match(pattern, url)
+}

@@ -1,0 +1,39 @@
+# METADATA
+# title: GitRepository tracks an allowed branch
+# description: >-
+#   Flux GitRepositories follow the release flow "Feature Branch → PR → main → Flux Sync":
+#   spec.ref.branch must be one of gitrepository.branches (default main).
+# related_resources:
+#   - ref: platform/flux/README.md#release-flow
+#     description: platform Flux README, "GitRepository for Gitea" and "Release Flow"
+# custom:
+#   id: gitrepository-ref
+#   severity: error
+#   scope: object
+#   runs: [cli, admission]
+package ova.rules.gitrepository_ref
+
+import data.ova.lib.k8s
+
+allowed := data.ova.params.gitrepository.branches
+
+violation contains v if {
+	k8s.is_flux("GitRepository")
+	branch := input.object.spec.ref.branch
+	not branch in allowed
+	v := {
+		"path": ["spec", "ref", "branch"],
+		"msg": sprintf("%s tracks branch %q; allowed branches: %s", [k8s.display, branch, concat(", ", allowed)]),
+		"fix": sprintf("set spec.ref.branch: %s", [allowed[0]]),
+	}
+}
+
+violation contains v if {
+	k8s.is_flux("GitRepository")
+	not input.object.spec.ref.branch
+	v := {
+		"path": ["spec", "ref"],
+		"msg": sprintf("%s does not track a branch (spec.ref.branch is unset, so Flux falls back to its default or pins a tag/commit)", [k8s.display]),
+		"fix": sprintf("set spec.ref.branch: %s", [allowed[0]]),
+	}
+}

@@ -1,0 +1,77 @@
+# METADATA
+# title: One Gitea per Sovereign
+# description: >-
+#   All GitRepositories of one Sovereign pull from the same Gitea host. With gitea.host set,
+#   every GitRepository must use that host (checked per object, also at admission); otherwise the
+#   hosts are compared across the tree, grouped by gitea.group_pattern (a regex whose first
+#   submatch over the file path names the Sovereign) or, by default, by the linted root.
+# related_resources:
+#   - ref: platform/flux/README.md#multi-region-gitops
+#     description: platform Flux README, "Multi-Region GitOps" (one Gitea per Sovereign)
+# custom:
+#   id: single-gitea
+#   severity: error
+#   scope: repo
+#   runs: [cli, admission]
+package ova.rules.single_gitea
+
+import data.ova.lib.k8s
+
+# host of an http(s) or ssh URL.
+host(url) := h if {
+	parts := regex.find_all_string_submatch_n(`^[a-z+]+://(?:[^@/]+@)?([^/:]+)`, url, 1)
+	h := lower(parts[0][1])
+}
+
+configured := data.ova.params.gitea.host
+
+# With a configured host, each GitRepository is checked on its own.
+violation contains v if {
+	configured != ""
+	k8s.is_flux("GitRepository")
+	h := host(input.object.spec.url)
+	h != lower(configured)
+	v := {
+		"path": ["spec", "url"],
+		"msg": sprintf("%s pulls from Gitea host %q, but this Sovereign's single Gitea is %q", [k8s.display, h, configured]),
+		"fix": sprintf("point spec.url at %s", [configured]),
+	}
+}
+
+fact contains f if {
+	configured == ""
+	k8s.is_flux("GitRepository")
+	h := host(input.object.spec.url)
+	f := {"type": "gitea-host", "path": ["spec", "url"], "host": h, "group": group(input.source)}
+}
+
+group(source) := g if {
+	data.ova.params.gitea.group_pattern != ""
+	m := regex.find_all_string_submatch_n(data.ova.params.gitea.group_pattern, source.file, 1)
+	g := m[0][1]
+} else := source.root
+
+# Repo pass: within a group, the most used host wins; every other host is a violation.
+hosts_in(g) := {f.host | some f in input.repo.facts; f.pkg == "single_gitea"; f.group == g}
+
+uses(g, h) := count([1 | some f in input.repo.facts; f.pkg == "single_gitea"; f.group == g; f.host == h])
+
+# majority host of a group; ties broken by name so the verdict is stable.
+majority(g) := h if {
+	hs := hosts_in(g)
+	best := max({uses(g, x) | some x in hs})
+	h := min({x | some x in hs; uses(g, x) == best})
+}
+
+violation contains v if {
+	some f in input.repo.facts
+	f.pkg == "single_gitea"
+	count(hosts_in(f.group)) > 1
+	m := majority(f.group)
+	f.host != m
+	v := {
+		"at": f.at,
+		"msg": sprintf("GitRepository pulls from Gitea host %q while the rest of Sovereign %q uses %q: one Gitea per Sovereign", [f.host, f.group, m]),
+		"fix": sprintf("point spec.url at %s, or set gitea.host in .ova-lint.yaml to the Sovereign's Gitea", [m]),
+	}
+}

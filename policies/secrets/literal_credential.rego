@@ -1,0 +1,70 @@
+# METADATA
+# title: No credential literals in container env
+# description: >-
+#   A container env entry whose name looks like a credential (secrets.credential_name_pattern:
+#   PASSWORD, SECRET, TOKEN, API_KEY, ...) must not carry a literal value, and no env value may
+#   embed user:password@ in a URL. Use valueFrom.secretKeyRef on a Secret that External Secrets
+#   Operator writes. Placeholders for Flux post-build substitution (${VAR}) and Kubernetes
+#   dependent variables ($(VAR)) are not literals. The value is never shown.
+# related_resources:
+#   - ref: platform/flux/README.md#secrets-management
+#     description: platform Flux README, "Secrets Management" (apps read from K8s Secrets only)
+# custom:
+#   id: literal-credential
+#   severity: error
+#   scope: object
+#   runs: [cli, admission]
+package ova.rules.literal_credential
+
+import data.ova.lib.k8s
+
+params := data.ova.params.secrets
+
+# every env entry of every container list in the object (Pods, workload templates, CronJobs,
+# Knative Services, ...): any array under a key named "env" whose items have a name.
+env_entries contains [array.concat(path, [i]), entry] if {
+	input.object.kind != "Secret"
+	some path, value
+	walk(input.object, [path, value])
+	path[count(path) - 1] == "env"
+	is_array(value)
+	some i, entry in value
+	is_object(entry)
+	is_string(entry.name)
+}
+
+literal(value) if {
+	is_string(value)
+	value != ""
+	not placeholder(value)
+}
+
+placeholder(value) if regex.match(`^\s*(\$\{[^}]+\}|\$\([^)]+\))\s*$`, value)
+
+name_is_credential(name) if {
+	regex.match(params.credential_name_pattern, name)
+	not regex.match(params.credential_name_exempt_pattern, name)
+}
+
+violation contains v if {
+	some [path, entry] in env_entries
+	name_is_credential(entry.name)
+	literal(entry.value)
+	v := {
+		"path": array.concat(path, ["value"]),
+		"msg": sprintf("%s sets credential-like env %s to a literal value", [k8s.display, entry.name]),
+		"fix": sprintf("take %s from a Secret written by External Secrets Operator: valueFrom.secretKeyRef", [entry.name]),
+	}
+}
+
+violation contains v if {
+	some [path, entry] in env_entries
+	literal(entry.value)
+	regex.match(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`, entry.value)
+	not name_is_credential(entry.name)
+	v := {
+		"path": array.concat(path, ["value"]),
+		"msg": sprintf("%s sets env %s to a URL with embedded user:password@ credentials", [k8s.display, entry.name]),
+		"fix": sprintf("move the credentials of %s into a Secret written by External Secrets Operator and reference it with valueFrom.secretKeyRef", [entry.name]),
+	}
+}
