@@ -227,3 +227,33 @@ func mergeMaps(base, over map[string]any) map[string]any {
 	}
 	return out
 }
+
+// EnvironmentFor returns the name of the first environment that selects an object by its
+// root-relative path, its labels or its namespace, or "" when none does.
+func (c *Config) EnvironmentFor(path string, labels map[string]string, namespace string) string {
+	for _, env := range c.Environments {
+		for _, g := range env.Paths {
+			if path != "" && MatchGlob(g, path) {
+				return env.Name
+			}
+		}
+		if len(env.Labels) > 0 && len(labels) > 0 {
+			all := true
+			for k, v := range env.Labels {
+				if labels[k] != v {
+					all = false
+					break
+				}
+			}
+			if all {
+				return env.Name
+			}
+		}
+		for _, g := range env.Namespaces {
+			if namespace != "" && MatchGlob(g, namespace) {
+				return env.Name
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,90 @@
+// Package finding holds the result contract shared by every output format and both doors
+// (CLI and admission): a Finding per violation and a Summary per run.
+package finding
+
+import (
+	"sort"
+)
+
+// Finding is one rule violation placed in a file. Its JSON form is a versioned contract that
+// other tools parse: rule, severity, file, line, column, kind, namespace, name, message.
+type Finding struct {
+	Rule      string `json:"rule"`
+	Severity  string `json:"severity"`
+	File      string `json:"file"`
+	Line      int    `json:"line"`
+	Column    int    `json:"column"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Message says what is wrong, names the rule's source of truth and what to do.
+	Message string `json:"message"`
+
+	// Problem, Fix and Source are the parts Message is made of, for formats that show them apart.
+	Problem string `json:"-"`
+	Fix     string `json:"-"`
+	Source  string `json:"-"`
+}
+
+// Compose builds the Message of a finding from what is wrong, what to do and the source of truth.
+func Compose(problem, fix, source string) string {
+	msg := problem
+	if fix != "" {
+		msg += "; fix: " + fix
+	}
+	if source != "" {
+		msg += " [source: " + source + "]"
+	}
+	return msg
+}
+
+// Summary counts what a run looked at and found.
+type Summary struct {
+	Files     int `json:"files"`
+	Documents int `json:"documents"`
+	Skipped   int `json:"skipped"`
+	Errors    int `json:"errors"`
+	Warnings  int `json:"warnings"`
+	Infos     int `json:"-"`
+}
+
+// Report is the outcome of one run.
+type Report struct {
+	Findings []Finding `json:"findings"`
+	Summary  Summary   `json:"summary"`
+}
+
+// Sort orders findings by file, line, column and rule, so every run prints the same order.
+func Sort(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Column != b.Column {
+			return a.Column < b.Column
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		return a.Message < b.Message
+	})
+}
+
+// Count recomputes the severity counters of s from fs.
+func (s *Summary) Count(fs []Finding) {
+	s.Errors, s.Warnings, s.Infos = 0, 0, 0
+	for _, f := range fs {
+		switch f.Severity {
+		case "error":
+			s.Errors++
+		case "warning":
+			s.Warnings++
+		default:
+			s.Infos++
+		}
+	}
+}

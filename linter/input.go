@@ -1,0 +1,122 @@
+package linter
+
+import (
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/openova-io/ova-lint/linter/config"
+	"github.com/openova-io/ova-lint/linter/loader"
+)
+
+// Source says where an object came from. The CLI fills File/Path/Root/Index; the admission
+// webhook fills Operation/Namespace/User.
+type Source struct {
+	// File is the path shown in findings; Path is relative to the linted root; Root the root.
+	File  string `json:"file,omitempty"`
+	Path  string `json:"path,omitempty"`
+	Root  string `json:"root,omitempty"`
+	Index int    `json:"index"`
+	// Admission fields.
+	Operation string `json:"operation,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	User      string `json:"user,omitempty"`
+	DryRun    bool   `json:"dry_run,omitempty"`
+}
+
+func (s Source) value() map[string]any {
+	m := map[string]any{"index": s.Index}
+	for k, v := range map[string]string{"file": s.File, "path": s.Path, "root": s.Root, "operation": s.Operation, "namespace": s.Namespace, "user": s.User} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if s.DryRun {
+		m["dry_run"] = true
+	}
+	return m
+}
+
+// ObjectInput builds the engine input for one object: input.object, input.source,
+// input.environment (selected by cfg) and input.parse (duplicate keys found by the loader).
+func ObjectInput(cfg *config.Config, obj any, src Source, dups []loader.DuplicateKey) (ast.Value, error) {
+	labels, namespace := meta(obj)
+	if namespace == "" {
+		namespace = src.Namespace
+	}
+	env := cfg.EnvironmentFor(src.Path, labels, namespace)
+	in := map[string]any{
+		"object":      obj,
+		"source":      src.value(),
+		"environment": map[string]any{"name": env},
+	}
+	if len(dups) > 0 {
+		ds := make([]any, len(dups))
+		for i, d := range dups {
+			ds[i] = map[string]any{"key": d.Key, "line": d.Line, "column": d.Column, "first_line": d.FirstLine}
+		}
+		in["parse"] = map[string]any{"duplicate_keys": ds}
+	}
+	v, err := ast.InterfaceToValue(in)
+	if err != nil {
+		return nil, fmt.Errorf("build policy input: %w", err)
+	}
+	return v, nil
+}
+
+// SyntaxErrorInput builds the engine input for a file that did not parse.
+func SyntaxErrorInput(src Source, e *loader.SyntaxError) (ast.Value, error) {
+	return ast.InterfaceToValue(map[string]any{
+		"source":      src.value(),
+		"parse_error": map[string]any{"message": e.Message, "line": e.Line, "column": e.Column},
+	})
+}
+
+// RepoInput builds the input of the repo pass from the facts of every object. complete says
+// whether the whole tree was linted (false for a partial, changed-files run).
+func RepoInput(facts []map[string]any, complete bool) (ast.Value, error) {
+	fs := make([]any, len(facts))
+	for i, f := range facts {
+		fs[i] = f
+	}
+	return ast.InterfaceToValue(map[string]any{"repo": map[string]any{"facts": fs, "complete": complete}})
+}
+
+// Identity returns kind, namespace and name of an object (empty strings when absent).
+func Identity(obj any) (kind, namespace, name string) {
+	m, ok := obj.(map[string]any)
+	if !ok {
+		return "", "", ""
+	}
+	kind, _ = m["kind"].(string)
+	if md, ok := m["metadata"].(map[string]any); ok {
+		namespace, _ = md["namespace"].(string)
+		name, _ = md["name"].(string)
+	}
+	if name == "" {
+		name, _ = m["name"].(string) // Chart.yaml and other non-objects
+	}
+	return kind, namespace, name
+}
+
+func meta(obj any) (map[string]string, string) {
+	m, ok := obj.(map[string]any)
+	if !ok {
+		return nil, ""
+	}
+	md, ok := m["metadata"].(map[string]any)
+	if !ok {
+		return nil, ""
+	}
+	ns, _ := md["namespace"].(string)
+	var labels map[string]string
+	if l, ok := md["labels"].(map[string]any); ok {
+		labels = make(map[string]string, len(l))
+		for k, v := range l {
+			if s, ok := v.(string); ok {
+				labels[k] = s
+			}
+		}
+	}
+	return labels, ns
+}

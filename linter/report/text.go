@@ -1,0 +1,52 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+
+	"github.com/openova-io/ova-lint/linter/finding"
+)
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiBlue   = "\x1b[34m"
+)
+
+// Text writes one line per finding, "file:line:col: severity rule-id: message", and a summary.
+func Text(w io.Writer, rep *finding.Report, opts Options) error {
+	bw := bufio.NewWriter(w)
+	for _, f := range rep.Findings {
+		if f.Severity == "info" && !opts.Verbose {
+			continue
+		}
+		sev := f.Severity
+		if opts.Color {
+			sev = colour(f.Severity) + f.Severity + ansiReset
+		}
+		fmt.Fprintf(bw, "%s:%d:%d: %s %s: %s\n", f.File, f.Line, f.Column, sev, f.Rule, f.Message)
+	}
+	s := rep.Summary
+	summary := fmt.Sprintf("%d files, %d documents, %d skipped (Helm templates): %d errors, %d warnings", s.Files, s.Documents, s.Skipped, s.Errors, s.Warnings)
+	if s.Infos > 0 {
+		summary += fmt.Sprintf(", %d info", s.Infos)
+	}
+	if opts.Color {
+		summary = ansiBold + summary + ansiReset
+	}
+	fmt.Fprintln(bw, summary)
+	return bw.Flush()
+}
+
+func colour(sev string) string {
+	switch sev {
+	case "error":
+		return ansiRed
+	case "warning":
+		return ansiYellow
+	}
+	return ansiBlue
+}
