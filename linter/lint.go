@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/loader"
+	"github.com/openova-io/ova-lint/linter/waiver"
 )
 
 // Linter lints trees of YAML files with one engine. It is safe for concurrent use.
@@ -37,6 +39,10 @@ type Options struct {
 	// Partial marks a run over a subset of the tree (changed files): repo-scope rules do not
 	// report what they cannot see.
 	Partial bool
+	// ReportUnusedWaivers reports waivers that exempt nothing (waiver-unused).
+	ReportUnusedWaivers bool
+	// Now decides whether a waiver has expired; nil means time.Now.
+	Now func() time.Time
 }
 
 // New returns a Linter that evaluates with e under cfg.
@@ -67,6 +73,7 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*finding.Report, err
 type fileResult struct {
 	findings  []finding.Finding
 	facts     []map[string]any
+	waivers   []waiver.Site
 	documents int
 	err       error
 }
@@ -103,12 +110,14 @@ feed:
 	rep.Summary.Files = len(files)
 	rep.Summary.Skipped = skipped
 	var facts []map[string]any
+	var sites []waiver.Site
 	for _, r := range results {
 		if r.err != nil {
 			return nil, r.err
 		}
 		rep.Findings = append(rep.Findings, r.findings...)
 		facts = append(facts, r.facts...)
+		sites = append(sites, r.waivers...)
 		rep.Summary.Documents += r.documents
 	}
 	repoFindings, err := l.repoPass(ctx, facts)
@@ -116,6 +125,8 @@ feed:
 		return nil, err
 	}
 	rep.Findings = append(rep.Findings, repoFindings...)
+	judge := waiver.New(l.engine, l.cfg, waiver.Options{Now: l.opts.Now, ReportUnused: l.opts.ReportUnusedWaivers, Partial: l.opts.Partial})
+	rep.Findings = judge.Apply(rep.Findings, sites, files)
 	finding.Sort(rep.Findings)
 	rep.Summary.Count(rep.Findings)
 	return rep, nil
@@ -130,8 +141,9 @@ func (l *Linter) lintFile(ctx context.Context, f loader.File) fileResult {
 	}
 	docs, synErr := loader.Parse(data, l.opts.Limits)
 	res.documents = len(docs)
+	text := string(data)
 	for _, doc := range docs {
-		src := Source{File: f.Display, Path: f.Rel, Root: f.Root, Index: doc.Index}
+		src := FileSource(f.Display, f.Rel, f.Root, doc.Index, text)
 		in, err := ObjectInput(l.cfg, doc.Object, src, doc.DuplicateKeys)
 		if err != nil {
 			res.err = fmt.Errorf("%s: %w", f.Display, err)
@@ -146,12 +158,15 @@ func (l *Linter) lintFile(ctx context.Context, f loader.File) fileResult {
 		for _, v := range out.Violations {
 			res.findings = append(res.findings, place(v, f.Display, doc.Node, kind, ns, name))
 		}
+		if s, ok := waiver.SiteOf(f.Display, doc.Node, doc.Object, kind, ns, name); ok {
+			res.waivers = append(res.waivers, s)
+		}
 		for _, fact := range out.Facts {
 			res.facts = append(res.facts, locate(fact, f, doc.Node, kind, ns, name))
 		}
 	}
 	if synErr != nil {
-		in, err := SyntaxErrorInput(Source{File: f.Display, Path: f.Rel, Root: f.Root}, synErr)
+		in, err := SyntaxErrorInput(FileSource(f.Display, f.Rel, f.Root, 0, ""), synErr)
 		if err == nil {
 			var out engine.Result
 			out, err = l.engine.Eval(ctx, in)
