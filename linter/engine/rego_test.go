@@ -60,6 +60,7 @@ func TestEngineCatalogue(t *testing.T) {
 	require.Equal(t, []string{
 		"blueprint-version", "duplicate-key", "gitea-url", "gitrepository-ref", "gitrepository-secret",
 		"kustomization-health-checks", "kustomization-prune", "kustomization-wait", "literal-credential",
-		"no-sops", "plaintext-secret", "sealed-secret", "single-gitea", "sync-interval", "yaml-syntax",
+		"no-sops", "plaintext-secret", "sealed-secret", "single-gitea", "sync-interval",
+		"waiver-expired", "waiver-invalid", "waiver-unused", "yaml-syntax",
 	}, ids)
 }
