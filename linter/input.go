@@ -2,6 +2,7 @@ package linter
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -17,6 +18,12 @@ type Source struct {
 	Path  string `json:"path,omitempty"`
 	Root  string `json:"root,omitempty"`
 	Index int    `json:"index"`
+	// Base and Dir split Path into the file name and its directory ("" at the root).
+	Base string `json:"base,omitempty"`
+	Dir  string `json:"dir,omitempty"`
+	// Text is the raw text of the file (or of the admitted object), for rules that look for
+	// markers before walking a document. It never reaches an output.
+	Text string `json:"-"`
 	// Admission fields.
 	Operation string `json:"operation,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
@@ -24,13 +31,23 @@ type Source struct {
 	DryRun    bool   `json:"dry_run,omitempty"`
 }
 
+// FileSource describes document index of the file at rel (relative to root, forward slashes).
+func FileSource(display, rel, root string, index int, text string) Source {
+	dir, base := "", rel
+	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+		dir, base = rel[:i], rel[i+1:]
+	}
+	return Source{File: display, Path: rel, Root: root, Index: index, Base: base, Dir: dir, Text: text}
+}
+
 func (s Source) value() map[string]any {
 	m := map[string]any{"index": s.Index}
-	for k, v := range map[string]string{"file": s.File, "path": s.Path, "root": s.Root, "operation": s.Operation, "namespace": s.Namespace, "user": s.User} {
+	for k, v := range map[string]string{"file": s.File, "path": s.Path, "root": s.Root, "base": s.Base, "dir": s.Dir, "operation": s.Operation, "namespace": s.Namespace, "user": s.User} {
 		if v != "" {
 			m[k] = v
 		}
 	}
+	m["text"] = s.Text
 	if s.DryRun {
 		m["dry_run"] = true
 	}

@@ -36,6 +36,34 @@ type Engine struct {
 	query     rego.PreparedEvalQuery
 	byPackage map[string]*Rule
 	rules     []*Rule
+	outputs   []output
+}
+
+// output is one binding of the query: a rule package's violation or fact set.
+type output struct {
+	variable string
+	rule     *Rule
+	fact     bool
+}
+
+// buildQuery names every rule package's violation and fact sets directly, one query expression
+// each, so evaluation goes straight to each rule (and its kind index) instead of enumerating
+// the data tree.
+func buildQuery(compiler *ast.Compiler, rules []*Rule) (string, []output) {
+	var exprs []string
+	var outs []output
+	for _, r := range rules {
+		for _, set := range []string{"violation", "fact"} {
+			ref := rulesPrefix + r.Package + "." + set
+			if len(compiler.GetRulesExact(ast.MustParseRef(ref))) == 0 {
+				continue
+			}
+			v := fmt.Sprintf("%s_%d", set, len(outs))
+			exprs = append(exprs, v+" = "+ref)
+			outs = append(outs, output{variable: v, rule: r, fact: set == "fact"})
+		}
+	}
+	return strings.Join(exprs, "; "), outs
 }
 
 // New compiles the embedded rules plus opts.PolicyDirs and prepares the query.
@@ -59,16 +87,17 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := inmem.NewFromObject(map[string]any{"ova": map[string]any{"params": cfg.Params}})
+	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params}}, inmem.OptReturnASTValuesOnRead(true))
+	query, outputs := buildQuery(compiler, rules)
 	pq, err := rego.New(
-		rego.Query("violations = data.ova.main.violations; facts = data.ova.main.facts"),
+		rego.Query(query),
 		rego.Compiler(compiler),
 		rego.Store(store),
 	).PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("prepare policy query: %w", err)
 	}
-	e := &Engine{query: pq, byPackage: map[string]*Rule{}}
+	e := &Engine{query: pq, byPackage: map[string]*Rule{}, outputs: outputs}
 	for _, r := range rules {
 		e.byPackage[r.Package] = r
 		e.rules = append(e.rules, r)
@@ -122,24 +151,23 @@ func (e *Engine) Eval(ctx context.Context, input ast.Value) (Result, error) {
 	if len(rs) == 0 {
 		return res, nil
 	}
-	if vs, ok := rs[0].Bindings["violations"].([]any); ok {
-		for _, raw := range vs {
-			v, ok := raw.(map[string]any)
-			if !ok {
-				continue
+	for _, o := range e.outputs {
+		items, _ := rs[0].Bindings[o.variable].([]any)
+		if o.fact {
+			for _, raw := range items {
+				if f, ok := raw.(map[string]any); ok {
+					f["pkg"] = o.rule.Package
+					res.Facts = append(res.Facts, Fact(f))
+				}
 			}
-			pkg, _ := v["pkg"].(string)
-			rule := e.byPackage[pkg]
-			if rule == nil || rule.Disabled {
-				continue
-			}
-			res.Violations = append(res.Violations, toViolation(rule, v))
+			continue
 		}
-	}
-	if fs, ok := rs[0].Bindings["facts"].([]any); ok {
-		for _, raw := range fs {
-			if f, ok := raw.(map[string]any); ok {
-				res.Facts = append(res.Facts, Fact(f))
+		if o.rule.Disabled {
+			continue
+		}
+		for _, raw := range items {
+			if v, ok := raw.(map[string]any); ok {
+				res.Violations = append(res.Violations, toViolation(o.rule, v))
 			}
 		}
 	}

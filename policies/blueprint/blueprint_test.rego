@@ -10,7 +10,7 @@ bp(version, chart) := {
 }
 
 test_blueprint_fact if {
-	fs := blueprint_version.fact with input as {"object": bp("1.0.0", "./chart"), "source": {"file": "platform/x/blueprint.yaml", "path": "platform/x/blueprint.yaml"}}
+	fs := blueprint_version.fact with input as {"object": bp("1.0.0", "./chart"), "source": {"file": "platform/x/blueprint.yaml", "path": "platform/x/blueprint.yaml", "dir": "platform/x", "base": "blueprint.yaml"}}
 	some f in fs
 	f.type == "blueprint"
 	f.chart_dir == "platform/x/chart"
@@ -18,19 +18,19 @@ test_blueprint_fact if {
 }
 
 test_blueprint_fact_parent_dir if {
-	fs := blueprint_version.fact with input as {"object": bp("1.0.0", "../shared/chart"), "source": {"path": "platform/x/blueprint.yaml"}}
+	fs := blueprint_version.fact with input as {"object": bp("1.0.0", "../shared/chart"), "source": {"path": "platform/x/blueprint.yaml", "dir": "platform/x", "base": "blueprint.yaml"}}
 	some f in fs
 	f.chart_dir == "platform/shared/chart"
 }
 
 test_blueprint_other_api_version_ignored if {
 	o := object.union(bp("1", "./chart"), {"apiVersion": "example.com/v1"})
-	count(blueprint_version.fact) == 0 with input as {"object": o, "source": {"path": "blueprint.yaml"}}
+	count(blueprint_version.fact) == 0 with input as {"object": o, "source": {"path": "blueprint.yaml", "base": "blueprint.yaml"}}
 }
 
 test_chart_fact if {
 	c := {"apiVersion": "v2", "name": "bp-x", "version": "1.0.1"}
-	fs := blueprint_version.fact with input as {"object": c, "source": {"path": "platform/x/chart/Chart.yaml"}}
+	fs := blueprint_version.fact with input as {"object": c, "source": {"path": "platform/x/chart/Chart.yaml", "dir": "platform/x/chart", "base": "Chart.yaml"}}
 	some f in fs
 	f.type == "chart"
 	f.chart_dir == "platform/x/chart"

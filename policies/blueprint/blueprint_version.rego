@@ -35,7 +35,7 @@ fact contains f if {
 }
 
 fact contains f if {
-	k8s.file_base == "Chart.yaml"
+	input.source.base == "Chart.yaml"
 	input.object.apiVersion in {"v1", "v2"}
 	input.object.name
 	f := {

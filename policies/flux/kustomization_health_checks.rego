@@ -23,7 +23,8 @@ required if not input.object.spec.wait == true
 required if data.ova.params.kustomization.health_checks_with_wait
 
 violation contains v if {
-	k8s.is_flux("Kustomization")
+	input.object.kind == "Kustomization"
+	k8s.flux_api
 	required
 	count(object.get(input.object, ["spec", "healthChecks"], [])) == 0
 	v := {

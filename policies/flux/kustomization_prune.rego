@@ -18,7 +18,8 @@ package ova.rules.kustomization_prune
 import data.ova.lib.k8s
 
 violation contains v if {
-	k8s.is_flux("Kustomization")
+	input.object.kind == "Kustomization"
+	k8s.flux_api
 	not input.object.spec.prune == true
 	v := {
 		"path": path,

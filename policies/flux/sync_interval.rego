@@ -32,10 +32,7 @@ where := sprintf(" in environment %s", [input.environment.name]) if {
 	params.environments[input.environment.name][input.object.kind]
 } else := ""
 
-flux_kind if {
-	some kind, _ in k8s.flux_groups
-	k8s.is_flux(kind)
-}
+flux_kind if k8s.flux_api
 
 violation contains v if {
 	flux_kind

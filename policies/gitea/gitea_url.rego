@@ -17,7 +17,8 @@ package ova.rules.gitea_url
 import data.ova.lib.k8s
 
 violation contains v if {
-	k8s.is_flux("GitRepository")
+	input.object.kind == "GitRepository"
+	k8s.flux_api
 	url := object.get(input.object, ["spec", "url"], "")
 	not exempt(url)
 	not regex.match(data.ova.params.gitea.url_pattern, url)

@@ -18,7 +18,8 @@ import data.ova.lib.k8s
 allowed := data.ova.params.gitrepository.branches
 
 violation contains v if {
-	k8s.is_flux("GitRepository")
+	input.object.kind == "GitRepository"
+	k8s.flux_api
 	branch := input.object.spec.ref.branch
 	not branch in allowed
 	v := {
@@ -29,7 +30,8 @@ violation contains v if {
 }
 
 violation contains v if {
-	k8s.is_flux("GitRepository")
+	input.object.kind == "GitRepository"
+	k8s.flux_api
 	not input.object.spec.ref.branch
 	v := {
 		"path": ["spec", "ref"],

@@ -18,7 +18,8 @@ import data.ova.lib.k8s
 want := data.ova.params.gitrepository.secret_name
 
 violation contains v if {
-	k8s.is_flux("GitRepository")
+	input.object.kind == "GitRepository"
+	k8s.flux_api
 	name := input.object.spec.secretRef.name
 	name != want
 	v := {
@@ -29,7 +30,8 @@ violation contains v if {
 }
 
 violation contains v if {
-	k8s.is_flux("GitRepository")
+	input.object.kind == "GitRepository"
+	k8s.flux_api
 	not input.object.spec.secretRef.name
 	v := {
 		"path": ["spec"],

@@ -28,7 +28,8 @@ configured := data.ova.params.gitea.host
 # With a configured host, each GitRepository is checked on its own.
 violation contains v if {
 	configured != ""
-	k8s.is_flux("GitRepository")
+	input.object.kind == "GitRepository"
+	k8s.flux_api
 	h := host(input.object.spec.url)
 	h != lower(configured)
 	v := {
@@ -40,7 +41,8 @@ violation contains v if {
 
 fact contains f if {
 	configured == ""
-	k8s.is_flux("GitRepository")
+	input.object.kind == "GitRepository"
+	k8s.flux_api
 	h := host(input.object.spec.url)
 	f := {"type": "gitea-host", "path": ["spec", "url"], "host": h, "group": group(input.source)}
 }

@@ -24,24 +24,22 @@ flux_groups := {
 
 is_flux(kind) if {
 	obj.kind == kind
-	api_group == flux_groups[kind]
+	flux_api
 }
+
+# flux_api holds when the object's apiVersion is in the Flux API group of its kind. Rules guard
+# with `input.object.kind == "<Kind>"` first, so OPA's rule index skips them for other kinds.
+flux_api if flux_groups[obj.kind] == api_group
 
 # human-readable object reference for messages.
 display := sprintf("%s %s", [obj.kind, name]) if {
 	name := obj.metadata.name
 } else := obj.kind
 
-# basename of the file the object was read from (source.path is relative to the linted root).
-file_base := b if {
-	parts := split(input.source.path, "/")
-	b := parts[count(parts) - 1]
-} else := ""
+# basename and directory (relative to the linted root, "" for the root) of the object's file.
+file_base := object.get(input.source, "base", "")
 
-# directory of the file the object was read from ("" for the root).
-file_dir := concat("/", array.slice(parts, 0, count(parts) - 1)) if {
-	parts := split(input.source.path, "/")
-} else := ""
+file_dir := object.get(input.source, "dir", "")
 
 # join resolves rel (which may start with ./ or contain ../) against dir.
 join(dir, rel) := concat("/", clean(array.concat(dir_parts(dir), split(rel, "/"))))

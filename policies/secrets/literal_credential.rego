@@ -1,7 +1,7 @@
 # METADATA
 # title: No credential literals in container env
 # description: >-
-#   A container env entry whose name looks like a credential (secrets.credential_name_pattern:
+#   A container env entry (in the pod specs of secrets.pod_spec_paths) whose name looks like a credential (secrets.credential_name_pattern:
 #   PASSWORD, SECRET, TOKEN, API_KEY, ...) must not carry a literal value, and no env value may
 #   embed user:password@ in a URL. Use valueFrom.secretKeyRef on a Secret that External Secrets
 #   Operator writes. Placeholders for Flux post-build substitution (${VAR}) and Kubernetes
@@ -20,17 +20,16 @@ import data.ova.lib.k8s
 
 params := data.ova.params.secrets
 
-# every env entry of every container list in the object (Pods, workload templates, CronJobs,
-# Knative Services, ...): any array under a key named "env" whose items have a name.
+# every env entry of every container of the object's pod spec(s): the kinds and where their pod
+# spec lives are the parameter secrets.pod_spec_paths (Pod, workloads, Jobs, CronJobs, ...).
 env_entries contains [array.concat(path, [i]), entry] if {
-	input.object.kind != "Secret"
-	some path, value
-	walk(input.object, [path, value])
-	path[count(path) - 1] == "env"
-	is_array(value)
-	some i, entry in value
-	is_object(entry)
+	some spec_path in params.pod_spec_paths[input.object.kind]
+	spec := object.get(input.object, spec_path, {})
+	some list in ["containers", "initContainers", "ephemeralContainers"]
+	some c, container in object.get(spec, list, [])
+	some i, entry in object.get(container, "env", [])
 	is_string(entry.name)
+	path := array.concat(spec_path, [list, c, "env"])
 }
 
 literal(value) if {

@@ -28,7 +28,8 @@ violation contains v if {
 }
 
 violation contains v if {
-	k8s.is_flux("Kustomization")
+	input.object.kind == "Kustomization"
+	k8s.flux_api
 	input.object.spec.decryption
 	v := {
 		"path": ["spec", "decryption"],
@@ -38,7 +39,7 @@ violation contains v if {
 }
 
 violation contains v if {
-	k8s.file_base in {".sops.yaml", ".sops.yml"}
+	input.source.base in {".sops.yaml", ".sops.yml"}
 	v := {
 		"path": [],
 		"msg": sprintf("%s is a SOPS configuration file", [k8s.file_base]),
@@ -49,6 +50,7 @@ violation contains v if {
 # The value itself is never shown: only where it is.
 violation contains v if {
 	not input.object.sops
+	contains(input.source.text, "AES256_GCM") # the file's text: walk only where a marker exists
 	some path, value
 	walk(input.object, [path, value])
 	is_string(value)

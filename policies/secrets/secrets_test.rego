@@ -5,7 +5,7 @@ import data.ova.rules.no_sops
 import data.ova.rules.plaintext_secret
 import data.ova.rules.sealed_secret
 
-inp(o) := {"object": o, "source": {"file": "apps/x.yaml", "path": "apps/x.yaml", "root": "."}}
+inp(o) := {"object": o, "source": {"file": "apps/x.yaml", "path": "apps/x.yaml", "root": ".", "base": "x.yaml", "dir": "apps", "text": json.marshal(o)}}
 
 secret(extra) := object.union({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}}, extra)
 
@@ -59,7 +59,7 @@ test_sops_decryption if {
 }
 
 test_sops_config_file if {
-	vs := no_sops.violation with input as {"object": {"creation_rules": []}, "source": {"file": "repo/.sops.yaml", "path": "sub/.sops.yaml"}}
+	vs := no_sops.violation with input as {"object": {"creation_rules": []}, "source": {"file": "repo/.sops.yaml", "path": "sub/.sops.yaml", "base": ".sops.yaml", "dir": "sub"}}
 	count(vs) == 1
 }
 

@@ -1,0 +1,95 @@
+package linter_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/openova-io/ova-lint/internal/gencorpus"
+	"github.com/openova-io/ova-lint/linter"
+	"github.com/openova-io/ova-lint/linter/config"
+	"github.com/openova-io/ova-lint/linter/engine"
+	"github.com/openova-io/ova-lint/linter/loader"
+)
+
+// benchCorpus generates a deterministic tree of n documents once per benchmark.
+func benchCorpus(b *testing.B, n int) (string, gencorpus.Stats) {
+	b.Helper()
+	dir := b.TempDir()
+	st, err := gencorpus.Generate(dir, n, 42)
+	require.NoError(b, err)
+	return dir, st
+}
+
+// BenchmarkLint runs the whole lint (walk, parse, evaluate on all cores, repo pass, positions)
+// over a generated corpus and reports documents per second.
+func BenchmarkLint(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(docsName(n), func(b *testing.B) {
+			dir, st := benchCorpus(b, n)
+			ctx := context.Background()
+			cfg, err := config.Default()
+			require.NoError(b, err)
+			eng, err := engine.New(ctx, engine.Options{Config: cfg})
+			require.NoError(b, err)
+			l := linter.New(eng, cfg, linter.Options{})
+			b.ResetTimer()
+			for b.Loop() {
+				rep, err := l.Lint(ctx, []string{dir})
+				if err != nil || rep.Summary.Documents != st.Documents {
+					b.Fatalf("lint: %v (%d documents)", err, rep.Summary.Documents)
+				}
+			}
+			b.ReportMetric(float64(st.Documents)*float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+		})
+	}
+}
+
+// BenchmarkParse is the loader stage alone: one multi-document file parsed into nodes and values.
+func BenchmarkParse(b *testing.B) {
+	dir, _ := benchCorpus(b, 9)
+	data, err := os.ReadFile(filepath.Join(dir, "apps/app-00000/deploy/production/workload.yaml"))
+	require.NoError(b, err)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, serr := loader.Parse(data, loader.DefaultLimits()); serr != nil {
+			b.Fatal(serr)
+		}
+	}
+}
+
+// BenchmarkEval is the engine stage alone: one Deployment evaluated against every rule.
+func BenchmarkEval(b *testing.B) {
+	dir, _ := benchCorpus(b, 9)
+	data, err := os.ReadFile(filepath.Join(dir, "apps/app-00000/deploy/production/workload.yaml"))
+	require.NoError(b, err)
+	docs, serr := loader.Parse(data, loader.DefaultLimits())
+	require.Nil(b, serr)
+	ctx := context.Background()
+	cfg, err := config.Default()
+	require.NoError(b, err)
+	eng, err := engine.New(ctx, engine.Options{Config: cfg})
+	require.NoError(b, err)
+	in, err := linter.ObjectInput(cfg, docs[0].Object, linter.Source{File: "w.yaml", Path: "w.yaml", Root: "."}, nil)
+	require.NoError(b, err)
+	for b.Loop() {
+		if _, err := eng.Eval(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func docsName(n int) string {
+	switch {
+	case n >= 1000:
+		return itoa(n/1000) + "k-docs"
+	default:
+		return itoa(n) + "-docs"
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
