@@ -22,14 +22,21 @@ type Options struct {
 	Rules []*engine.Rule
 	// ToolVersion is the ova-lint version.
 	ToolVersion string
+	// FailOn is the run's threshold (error, warning, never), for formats that mark failures
+	// (JUnit).
+	FailOn string
 }
 
 // Writer writes one report in one format.
 type Writer func(w io.Writer, rep *finding.Report, opts Options) error
 
 var writers = map[string]Writer{
-	"text": Text,
-	"json": JSON,
+	"text":   Text,
+	"json":   JSON,
+	"sarif":  SARIF,
+	"junit":  JUnit,
+	"github": GitHub,
+	"gitlab": GitLab,
 }
 
 // Formats lists the supported format names.
