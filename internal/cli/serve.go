@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/openova-io/ova-lint/linter/engine"
+	"github.com/openova-io/ova-lint/webhook"
+	"github.com/openova-io/ova-lint/webhook/server"
+)
+
+type serveFlags struct {
+	commonFlags
+	host, certDir, certName, keyName string
+	port                             int
+	path, probeAddr                  string
+	namespace                        string
+	exemptNamespaces                 []string
+	shutdownDelay, shutdownTimeout   time.Duration
+	evalTimeout, certPollInterval    time.Duration
+	enableHTTP2                      bool
+	logLevel, logFormat              string
+}
+
+func newServeCmd(streams IO) *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the rules as a validating admission webhook (TLS, /healthz, /readyz, /metrics)",
+		Long: "Serve the rules that run at admission as a validating admission webhook, with the same engine\n" +
+			"and configuration file as `ova-lint lint`. Error findings deny the request, warnings come back as\n" +
+			"admission warnings. TLS is read from --cert-dir and reloaded when the files change; probes and\n" +
+			"Prometheus metrics are served over plain HTTP on --probe-addr. SIGTERM turns /readyz off,\n" +
+			"waits --shutdown-delay, then drains the reviews in flight.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd, streams, &f)
+		},
+	}
+	f.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&f.host, "host", "", "address the webhook listens on (default all)")
+	fl.IntVar(&f.port, "port", server.DefaultPort, "port of the TLS webhook listener")
+	fl.StringVar(&f.path, "path", server.DefaultPath, "URL path of the validating webhook")
+	fl.StringVar(&f.certDir, "cert-dir", "/tls", "directory holding the serving certificate and key (reloaded on change)")
+	fl.StringVar(&f.certName, "cert-name", server.DefaultCertName, "certificate file name in --cert-dir")
+	fl.StringVar(&f.keyName, "key-name", server.DefaultKeyName, "key file name in --cert-dir")
+	fl.DurationVar(&f.certPollInterval, "cert-poll-interval", 10*time.Second, "re-read the certificate this often besides file events")
+	fl.StringVar(&f.probeAddr, "probe-addr", server.DefaultProbeAddr, "plain-HTTP address of /healthz, /readyz and /metrics")
+	fl.StringVar(&f.namespace, "namespace", os.Getenv("POD_NAMESPACE"), "the webhook's own namespace, never checked (default $POD_NAMESPACE)")
+	fl.StringArrayVar(&f.exemptNamespaces, "exempt-namespace", nil, "namespace never checked, besides kube-system and --namespace (repeatable)")
+	fl.DurationVar(&f.shutdownDelay, "shutdown-delay", 0, "how long /readyz fails before the listener closes on SIGTERM")
+	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "longest drain of in-flight reviews")
+	fl.DurationVar(&f.evalTimeout, "eval-timeout", webhook.DefaultEvalTimeout, "longest evaluation of one review")
+	fl.BoolVar(&f.enableHTTP2, "enable-http2", false, "offer HTTP/2 on the webhook listener")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.StringVar(&f.logFormat, "log-format", "json", "json or text")
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, streams IO, f *serveFlags) error {
+	ctx := cmd.Context()
+	logger, err := newLogger(streams.Err, f.logLevel, f.logFormat)
+	if err != nil {
+		return usage("%v", err)
+	}
+	// controller-runtime logs through logr: send it to the same structured log. Its per-request
+	// lines are at V(5) and quote response messages; "debug" is V(4), so they never show.
+	ctrllog.SetLogger(logr.FromSlogHandler(logger.Handler()))
+
+	cfg, err := f.load(".")
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.policyDirs, Config: cfg})
+	if err != nil {
+		return usage("%v", err)
+	}
+	source := cfg.Source
+	if source == "" {
+		source = "embedded defaults"
+	}
+	logRules(logger, eng.Rules(), source, cfg.Params)
+
+	reg := crmetrics.Registry
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := reg.Register(c); err != nil {
+			var already prometheus.AlreadyRegisteredError
+			if !errors.As(err, &already) {
+				return fmt.Errorf("register runtime metrics: %w", err)
+			}
+		}
+	}
+	metrics, err := webhook.NewMetrics(reg, eng.Rules())
+	if err != nil {
+		return err
+	}
+	h, err := webhook.NewHandler(webhook.Options{
+		Engine: eng, Config: cfg, Namespace: f.namespace, ExemptNamespaces: f.exemptNamespaces,
+		Metrics: metrics, Logger: logger, EvalTimeout: f.evalTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Options{
+		Handler: h, Path: f.path, Host: f.host, Port: f.port,
+		CertDir: f.certDir, CertName: f.certName, KeyName: f.keyName, CertPollInterval: f.certPollInterval,
+		ProbeAddr: f.probeAddr, Gatherer: reg,
+		ShutdownDelay: f.shutdownDelay, ShutdownTimeout: f.shutdownTimeout,
+		EnableHTTP2: f.enableHTTP2, Logger: logger,
+	})
+	if err != nil {
+		return usage("%v", err)
+	}
+	if err := srv.Run(ctx); err != nil {
+		logger.Error("webhook stopped", slog.String("error", err.Error()))
+		return exitError{ExitFindings}
+	}
+	return nil
+}
+
+// logRules says at start-up which rules decide at admission and which are CLI-only, so nothing
+// is skipped silently.
+func logRules(logger *slog.Logger, rules []*engine.Rule, source string, params map[string]any) {
+	var admission, cliOnly, disabled []string
+	for _, r := range rules {
+		switch {
+		case r.Disabled:
+			disabled = append(disabled, r.ID)
+		case r.RunsAt(engine.RunsAdmission):
+			admission = append(admission, r.ID)
+		default:
+			cliOnly = append(cliOnly, r.ID)
+		}
+	}
+	logger.Info("rules loaded", slog.String("config", source),
+		slog.String("admission", strings.Join(admission, ",")),
+		slog.String("cli_only", strings.Join(cliOnly, ",")),
+		slog.String("disabled", strings.Join(disabled, ",")))
+	for _, r := range rules {
+		if r.Scope != engine.ScopeRepo || !r.RunsAt(engine.RunsAdmission) || r.Disabled {
+			continue
+		}
+		if r.ID == "single-gitea" && giteaHost(params) == "" {
+			logger.Warn("repo-scope rule has no facts at admission: set params.gitea.host to the Sovereign's Gitea to check it per object", slog.String("rule", r.ID))
+			continue
+		}
+		logger.Info("repo-scope rule runs per object at admission on the facts config supplies", slog.String("rule", r.ID))
+	}
+}
+
+func giteaHost(params map[string]any) string {
+	g, _ := params["gitea"].(map[string]any)
+	h, _ := g["host"].(string)
+	return h
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want json or text", format)
+}
