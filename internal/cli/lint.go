@@ -1,14 +1,21 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openova-io/ova-lint/linter"
+	"github.com/openova-io/ova-lint/linter/changed"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
+	"github.com/openova-io/ova-lint/linter/finding"
+	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/linter/report"
 )
 
@@ -42,10 +49,14 @@ func (c *commonFlags) load(dir string) (*config.Config, error) {
 
 type lintFlags struct {
 	commonFlags
-	format  string
-	exclude []string
-	verbose bool
-	color   string
+	formats      []string
+	exclude      []string
+	verbose      bool
+	color        string
+	failOn       string
+	reportUnused bool
+	changed      bool
+	base         string
 }
 
 func newLintCmd(streams IO) *cobra.Command {
@@ -53,65 +64,219 @@ func newLintCmd(streams IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lint [PATH...]",
 		Short: "Lint files and directories (default .; - reads standard input)",
-		Long: "Lint YAML files and directories recursively. Exit status: 0 when no error-severity finding,\n" +
-			"1 when there are error findings, 2 for a usage error or an unreadable path.",
+		Long: "Lint YAML files and directories recursively.\n\n" +
+			"Exit status: 0 when nothing reaches the --fail-on threshold, 1 when a finding does, 2 for a\n" +
+			"usage error or an unreadable path.\n\n" +
+			"Formats (" + strings.Join(report.Formats(), ", ") + "): --format NAME writes to standard output,\n" +
+			"--format NAME=FILE to a file; repeat the flag for several in one run, e.g.\n" +
+			"  ova-lint lint --format sarif=ova-lint.sarif --format text\n\n" +
+			"Partial runs (pre-commit, pull requests): --changed lints the given paths, or without paths\n" +
+			"the files git reports as changed (against --base REF: the changes since the merge base),\n" +
+			"plus the files that repo-scope rules tie to them (a Blueprint and its Chart.yaml, the\n" +
+			"GitRepositories of one Gitea group).",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				args = []string{"."}
-			}
 			return runLint(cmd, streams, &f, args)
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().StringVarP(&f.format, "format", "f", "text", "output format: text or json")
+	cmd.Flags().StringArrayVarP(&f.formats, "format", "f", []string{"text"}, "output format NAME or NAME=FILE (repeatable): "+strings.Join(report.Formats(), ", "))
 	cmd.Flags().StringArrayVar(&f.exclude, "exclude", nil, "glob of paths to skip (repeatable; ** allowed)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "also list info-severity findings in text output")
 	cmd.Flags().StringVar(&f.color, "color", "auto", "colour text output: auto, always, never")
+	cmd.Flags().StringVar(&f.failOn, "fail-on", report.FailOnError, "exit 1 on findings of this severity or worse: error, warning, never")
+	cmd.Flags().BoolVar(&f.reportUnused, "report-unused-waivers", false, "report waivers that exempt nothing (waiver-unused)")
+	cmd.Flags().BoolVar(&f.changed, "changed", false, "lint only changed files (the PATHs, or git's changes) and the files tied to them")
+	cmd.Flags().StringVar(&f.base, "base", "", "with --changed: lint the changes since the merge base of REF and HEAD (implies --changed)")
 	return cmd
+}
+
+// output is one --format: a writer and where it writes ("" for standard output).
+type output struct {
+	name, path string
+	write      report.Writer
+}
+
+func parseOutputs(specs []string) ([]output, error) {
+	var outs []output
+	stdout := 0
+	for _, spec := range specs {
+		name, path, hasPath := strings.Cut(spec, "=")
+		name = strings.TrimSpace(name)
+		w, err := report.Lookup(name)
+		if err != nil {
+			return nil, usage("--format %s: %v", spec, err)
+		}
+		if hasPath && path == "" {
+			return nil, usage("--format %s: empty file name", spec)
+		}
+		if path == "-" {
+			path = ""
+		}
+		if path == "" {
+			stdout++
+		}
+		outs = append(outs, output{name: name, path: path, write: w})
+	}
+	if stdout > 1 {
+		return nil, usage("--format: at most one format writes to standard output; give the others a file (NAME=FILE)")
+	}
+	return outs, nil
 }
 
 func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error {
 	ctx := cmd.Context()
-	write, err := report.Lookup(f.format)
-	if err != nil {
-		return usage("%v", err)
-	}
-	for _, p := range paths {
-		if p == "-" {
-			continue
-		}
-		if _, err := os.Stat(p); err != nil {
-			return usage("cannot read %s: %v", p, err)
-		}
-	}
-	root := paths[0]
-	if root == "-" {
-		root = "."
-	}
-	cfg, err := f.load(root)
+	outs, err := parseOutputs(f.formats)
 	if err != nil {
 		return err
 	}
-	cfg.Exclude = append(cfg.Exclude, f.exclude...)
-	if err := cfg.Validate(); err != nil {
-		return usage("%v", err)
+	switch f.failOn {
+	case report.FailOnError, report.FailOnWarning, report.FailOnNever:
+	default:
+		return usage("--fail-on %q: want error, warning or never", f.failOn)
 	}
+	if f.base != "" {
+		f.changed = true
+	}
+	for _, p := range paths {
+		if p == "-" {
+			if f.changed {
+				return usage("--changed cannot read standard input")
+			}
+			continue
+		}
+		if _, err := os.Stat(p); err != nil && !f.changed {
+			return usage("cannot read %s: %v", p, err)
+		}
+	}
+
+	var (
+		cfg   *config.Config
+		files []loader.File
+		skip  int
+	)
+	if f.changed {
+		cfg, files, err = f.selectChanged(cmd, paths)
+	} else {
+		if len(paths) == 0 {
+			paths = []string{"."}
+		}
+		root := paths[0]
+		if root == "-" {
+			root = "."
+		}
+		if cfg, err = f.load(root); err == nil {
+			cfg.Exclude = append(cfg.Exclude, f.exclude...)
+			if err = cfg.Validate(); err != nil {
+				err = usage("%v", err)
+			}
+		}
+		if err == nil {
+			var walked loader.WalkResult
+			if walked, err = loader.Walk(ctx, paths, cfg.Exclude); err != nil {
+				err = usage("%v", err)
+			}
+			files, skip = walked.Files, walked.Skipped
+		}
+	}
+	if err != nil {
+		return err
+	}
+
 	eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.policyDirs, Config: cfg})
 	if err != nil {
 		return usage("%v", err)
 	}
-	l := linter.New(eng, cfg, linter.Options{Stdin: streams.In})
-	rep, err := l.Lint(ctx, paths)
+	l := linter.New(eng, cfg, linter.Options{
+		Stdin:               streams.In,
+		Partial:             f.changed,
+		ReportUnusedWaivers: f.reportUnused,
+	})
+	rep, err := l.LintFiles(ctx, files, skip)
 	if err != nil {
 		return usage("%v", err)
 	}
+
 	colour := f.color == "always" || (f.color == "auto" && streams.IsTerminal && os.Getenv("NO_COLOR") == "")
-	opts := report.Options{Color: colour, Verbose: f.verbose, Rules: eng.Rules(), ToolVersion: version()}
-	if err := write(streams.Out, rep, opts); err != nil {
-		return fmt.Errorf("write report: %w", err)
+	for _, o := range outs {
+		opts := report.Options{Verbose: f.verbose, Rules: eng.Rules(), ToolVersion: version(), FailOn: f.failOn}
+		if err := writeOutput(streams.Out, o, rep, opts, colour); err != nil {
+			return err
+		}
 	}
-	if rep.Summary.Errors > 0 {
+	if report.Failed(rep.Summary, f.failOn) {
 		return exitError{ExitFindings}
 	}
 	return nil
+}
+
+func writeOutput(stdout io.Writer, o output, rep *finding.Report, opts report.Options, colour bool) error {
+	if o.path == "" {
+		opts.Color = colour && o.name == "text"
+		if err := o.write(stdout, rep, opts); err != nil {
+			return fmt.Errorf("write %s report: %w", o.name, err)
+		}
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := o.write(&buf, rep, opts); err != nil {
+		return fmt.Errorf("write %s report: %w", o.name, err)
+	}
+	if dir := filepath.Dir(o.path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return usage("write %s report: %v", o.name, err)
+		}
+	}
+	if err := os.WriteFile(o.path, buf.Bytes(), 0o644); err != nil {
+		return usage("write %s report: %v", o.name, err)
+	}
+	return nil
+}
+
+// selectChanged finds the files of a partial run: the changed paths (given, or from git) plus
+// the files tied to them, found in one walk of the work tree's root.
+func (f *lintFlags) selectChanged(cmd *cobra.Command, paths []string) (*config.Config, []loader.File, error) {
+	ctx := cmd.Context()
+	if f.base != "" && len(paths) > 0 {
+		return nil, nil, usage("--base takes the changed files from git: give no PATH")
+	}
+	root, gitErr := changed.GitRoot(ctx, ".")
+	if gitErr != nil {
+		if len(paths) == 0 {
+			return nil, nil, usage("--changed without PATHs needs a git work tree: %v", gitErr)
+		}
+		root = "."
+	}
+	var rels []string
+	if len(paths) > 0 {
+		for _, p := range paths {
+			rel, err := changed.Rel(root, p)
+			if err != nil {
+				return nil, nil, usage("--changed: %v", err)
+			}
+			rels = append(rels, rel)
+		}
+	} else {
+		var err error
+		if rels, err = changed.GitFiles(ctx, root, f.base); err != nil {
+			return nil, nil, usage("--changed: %v", err)
+		}
+	}
+	cfg, err := f.load(root)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Exclude = append(cfg.Exclude, f.exclude...)
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, usage("%v", err)
+	}
+	// findings show paths relative to the working directory, rules see them relative to root
+	walked, err := loader.Walk(ctx, []string{root}, cfg.Exclude)
+	if err != nil {
+		return nil, nil, usage("%v", err)
+	}
+	files, err := changed.Select(walked.Files, rels, cfg)
+	if err != nil {
+		return nil, nil, usage("%v", err)
+	}
+	return cfg, files, nil
 }
