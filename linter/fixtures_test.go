@@ -80,11 +80,18 @@ func TestFixtures(t *testing.T) {
 				assert.Empty(t, rep.Findings, "a pass- case must be clean")
 			} else {
 				require.NotEmpty(t, rep.Findings, "a fail- case must produce findings")
+				own := 0
 				for _, f := range rep.Findings {
-					assert.Equal(t, c.rule, f.Rule, "a fail- case reports its own rule only: %s", f.Message)
+					if f.Rule == c.rule {
+						own++
+					} else if !strings.HasPrefix(c.rule, "waiver-") {
+						// a broken waiver lets the waived finding through: that one may show too
+						t.Errorf("a fail- case reports its own rule only, got %s: %s", f.Rule, f.Message)
+					}
 					assert.Positive(t, f.Line)
 					assert.Positive(t, f.Column)
 				}
+				assert.Positive(t, own, "a fail- case reports its own rule")
 			}
 		})
 		v := covered[c.rule]

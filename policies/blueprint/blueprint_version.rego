@@ -46,12 +46,8 @@ fact contains f if {
 	}
 }
 
-charts[dir] := f if {
-	some f in input.repo.facts
-	f.pkg == "blueprint_version"
-	f.type == "chart"
-	dir := f.chart_dir
-}
+# charts by directory: a complete rule, computed once per pass, so each lookup is constant time.
+charts := {f.chart_dir: f | some f in input.repo.facts; f.pkg == "blueprint_version"; f.type == "chart"}
 
 violation contains v if {
 	some f in input.repo.facts

@@ -54,22 +54,25 @@ group(source) := g if {
 } else := source.root
 
 # Repo pass: within a group, the most used host wins; every other host is a violation.
-hosts_in(g) := {f.host | some f in input.repo.facts; f.pkg == "single_gitea"; f.group == g}
+# Complete rules, computed once per pass: linear in the number of GitRepositories.
+gitea_facts := [f | some f in input.repo.facts; f.pkg == "single_gitea"]
 
-uses(g, h) := count([1 | some f in input.repo.facts; f.pkg == "single_gitea"; f.group == g; f.host == h])
+hosts_by_group := {g: hosts |
+	some g in {f.group | some f in gitea_facts}
+	hosts := [f.host | some f in gitea_facts; f.group == g]
+}
 
-# majority host of a group; ties broken by name so the verdict is stable.
-majority(g) := h if {
-	hs := hosts_in(g)
-	best := max({uses(g, x) | some x in hs})
-	h := min({x | some x in hs; uses(g, x) == best})
+# majority host of each group; ties broken by name so the verdict is stable.
+majority := {g: h |
+	some g, hosts in hosts_by_group
+	uses := {x: n | some x in {y | some y in hosts}; n := count([1 | some y in hosts; y == x])}
+	best := max({n | some _, n in uses})
+	h := min({x | some x, n in uses; n == best})
 }
 
 violation contains v if {
-	some f in input.repo.facts
-	f.pkg == "single_gitea"
-	count(hosts_in(f.group)) > 1
-	m := majority(f.group)
+	some f in gitea_facts
+	m := majority[f.group]
 	f.host != m
 	v := {
 		"at": f.at,
