@@ -18,6 +18,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/loader"
+	"github.com/openova-io/ova-lint/linter/schema"
 	"github.com/openova-io/ova-lint/linter/waiver"
 )
 
@@ -43,6 +44,8 @@ type Options struct {
 	ReportUnusedWaivers bool
 	// Now decides whether a waiver has expired; nil means time.Now.
 	Now func() time.Time
+	// Schema enables the schema rule with these catalogue versions; nil disables it.
+	Schema *schema.Options
 }
 
 // New returns a Linter that evaluates with e under cfg.
@@ -80,6 +83,14 @@ type fileResult struct {
 
 // LintFiles lints the given files; skipped is carried into the summary.
 func (l *Linter) LintFiles(ctx context.Context, files []loader.File, skipped int) (*finding.Report, error) {
+	var schemas *schemaCheck
+	if l.opts.Schema != nil {
+		v, err := schema.New(*l.opts.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("schemas: %w", err)
+		}
+		schemas = newSchemaCheck(v, l.engine, l.cfg.Params)
+	}
 	results := make([]fileResult, len(files))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -88,7 +99,7 @@ func (l *Linter) LintFiles(ctx context.Context, files []loader.File, skipped int
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				results[i] = l.lintFile(ctx, files[i])
+				results[i] = l.lintFile(ctx, files[i], schemas)
 			}
 		}()
 	}
@@ -120,6 +131,9 @@ feed:
 		sites = append(sites, r.waivers...)
 		rep.Summary.Documents += r.documents
 	}
+	if schemas != nil {
+		rep.Findings = append(rep.Findings, schemas.finish()...)
+	}
 	repoFindings, err := l.repoPass(ctx, facts)
 	if err != nil {
 		return nil, err
@@ -132,7 +146,7 @@ feed:
 	return rep, nil
 }
 
-func (l *Linter) lintFile(ctx context.Context, f loader.File) fileResult {
+func (l *Linter) lintFile(ctx context.Context, f loader.File, schemas *schemaCheck) fileResult {
 	var res fileResult
 	data, err := l.read(f)
 	if err != nil {
@@ -157,6 +171,9 @@ func (l *Linter) lintFile(ctx context.Context, f loader.File) fileResult {
 		kind, ns, name := Identity(doc.Object)
 		for _, v := range out.Violations {
 			res.findings = append(res.findings, place(v, f.Display, doc.Node, kind, ns, name))
+		}
+		if schemas != nil {
+			res.findings = append(res.findings, schemas.check(f.Display, src.Base, doc.Node, doc.Object, kind, ns, name)...)
 		}
 		if s, ok := waiver.SiteOf(f.Display, doc.Node, doc.Object, kind, ns, name); ok {
 			res.waivers = append(res.waivers, s)

@@ -17,6 +17,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/linter/report"
+	"github.com/openova-io/ova-lint/linter/schema"
 )
 
 // commonFlags are shared by the commands that build an engine.
@@ -57,6 +58,9 @@ type lintFlags struct {
 	reportUnused bool
 	changed      bool
 	base         string
+	kubeVersion  string
+	fluxVersion  string
+	noSchema     bool
 }
 
 func newLintCmd(streams IO) *cobra.Command {
@@ -86,6 +90,9 @@ func newLintCmd(streams IO) *cobra.Command {
 	cmd.Flags().StringVar(&f.failOn, "fail-on", report.FailOnError, "exit 1 on findings of this severity or worse: error, warning, never")
 	cmd.Flags().BoolVar(&f.reportUnused, "report-unused-waivers", false, "report waivers that exempt nothing (waiver-unused)")
 	cmd.Flags().BoolVar(&f.changed, "changed", false, "lint only changed files (the PATHs, or git's changes) and the files tied to them")
+	cmd.Flags().StringVar(&f.kubeVersion, "kubernetes-version", "", "Kubernetes schemas to validate against (default from config: 1.31; or 1.36)")
+	cmd.Flags().StringVar(&f.fluxVersion, "flux-version", "", "Flux schemas to validate against (default from config: 2.4; or 2.9)")
+	cmd.Flags().BoolVar(&f.noSchema, "no-schema", false, "skip schema validation (the schema rule)")
 	cmd.Flags().StringVar(&f.base, "base", "", "with --changed: lint the changes since the merge base of REF and HEAD (implies --changed)")
 	return cmd
 }
@@ -186,7 +193,21 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	if err != nil {
 		return usage("%v", err)
 	}
+	if f.kubeVersion != "" {
+		cfg.KubernetesVersion = f.kubeVersion
+	}
+	if f.fluxVersion != "" {
+		cfg.FluxVersion = f.fluxVersion
+	}
+	var schemaOpts *schema.Options
+	if !f.noSchema {
+		schemaOpts = &schema.Options{KubernetesVersion: cfg.KubernetesVersion, FluxVersion: cfg.FluxVersion}
+		if _, err := schema.New(*schemaOpts); err != nil {
+			return usage("%v", err)
+		}
+	}
 	l := linter.New(eng, cfg, linter.Options{
+		Schema:              schemaOpts,
 		Stdin:               streams.In,
 		Partial:             f.changed,
 		ReportUnusedWaivers: f.reportUnused,

@@ -219,7 +219,7 @@ spec:
       port: 80
       targetPort: http
 `, app, ns)
-	es := fmt.Sprintf(`apiVersion: external-secrets.io/v1
+	es := fmt.Sprintf(`apiVersion: external-secrets.io/v1beta1
 kind: ExternalSecret
 metadata:
   name: %[1]s-db
