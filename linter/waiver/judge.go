@@ -187,7 +187,7 @@ func (j *Judge) Apply(fs []finding.Finding, sites []Site, files []loader.File) [
 	byFile := map[string][]*active{}
 	for i := range sites {
 		s := &sites[i]
-		what := fmt.Sprintf("waiver annotation on %s", objectName(s.Kind, s.Namespace, s.Name))
+		what := "annotation on " + objectName(s.Kind, s.Namespace, s.Name)
 		err := s.err
 		if err == nil {
 			err = s.waiver.Check(j.cat)
@@ -204,7 +204,7 @@ func (j *Judge) Apply(fs []finding.Finding, sites []Site, files []loader.File) [
 	var live []*entry
 	for _, e := range j.entries {
 		line, col := j.entryPosition(e.index)
-		what := fmt.Sprintf("config waiver waivers[%d] (%s)", e.index, e.glob)
+		what := fmt.Sprintf("config waivers[%d], path %s", e.index, e.glob)
 		switch {
 		case e.err != nil:
 			extra = j.add(extra, invalidProblem(what, e.err), j.configFile, line, col, nil)
@@ -241,7 +241,7 @@ next:
 		for _, as := range byFile {
 			for _, a := range as {
 				if ids := unused(a.site.waiver, a.used); len(ids) > 0 {
-					what := fmt.Sprintf("waiver annotation on %s", objectName(a.site.Kind, a.site.Namespace, a.site.Name))
+					what := "annotation on " + objectName(a.site.Kind, a.site.Namespace, a.site.Name)
 					extra = j.add(extra, unusedProblem(what, ids), a.site.File, a.site.Line, a.site.Column, a.site)
 				}
 			}
@@ -250,7 +250,7 @@ next:
 			for _, e := range live {
 				if ids := unused(e.waiver, e.used); len(ids) > 0 {
 					line, col := j.entryPosition(e.index)
-					what := fmt.Sprintf("config waiver waivers[%d] (%s)", e.index, e.glob)
+					what := fmt.Sprintf("config waivers[%d], path %s", e.index, e.glob)
 					extra = j.add(extra, unusedProblem(what, ids), j.configFile, line, col, nil)
 				}
 			}

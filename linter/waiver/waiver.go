@@ -208,28 +208,28 @@ type problem struct {
 	rule, msg, fix string
 }
 
-func invalidProblem(what string, err error) problem {
+func invalidProblem(where string, err error) problem {
 	return problem{
 		rule: RuleInvalid,
-		msg:  fmt.Sprintf("%s: %v; it exempts nothing", what, err),
+		msg:  fmt.Sprintf("invalid waiver (%s): %v; it exempts nothing", where, err),
 		fix:  "write the waiver as " + Syntax + " with a reason, or remove it",
 	}
 }
 
-func expiredProblem(what string, w *Waiver) problem {
+func expiredProblem(where string, w *Waiver) problem {
 	return problem{
 		rule: RuleExpired,
-		msg: fmt.Sprintf("%s of %s expired on %s (reason was: %s); the findings it waived are reported again",
-			what, strings.Join(w.Rules, ", "), w.Until, w.Reason),
+		msg: fmt.Sprintf("waiver of %s (%s) expired on %s (reason was: %s); the findings it waived are reported again",
+			strings.Join(w.Rules, ", "), where, w.Until, w.Reason),
 		fix: "fix the findings and remove the waiver, or renew it with a new until date and reason",
 	}
 }
 
-func unusedProblem(what string, ids []string) problem {
+func unusedProblem(where string, ids []string) problem {
 	sort.Strings(ids)
 	return problem{
 		rule: RuleUnused,
-		msg:  fmt.Sprintf("%s of %s exempts nothing: the rule does not fire here", what, strings.Join(ids, ", ")),
+		msg:  fmt.Sprintf("waiver of %s (%s) exempts nothing: the rule does not fire here", strings.Join(ids, ", "), where),
 		fix:  "remove the rule from the waiver (or the whole waiver)",
 	}
 }
@@ -247,10 +247,10 @@ func Admission(cat Catalogue, obj any, vs []engine.Violation, now time.Time) []e
 	var p *problem
 	switch {
 	case err != nil:
-		x := invalidProblem("waiver annotation "+Annotation, err)
+		x := invalidProblem("annotation "+Annotation, err)
 		p = &x
 	case w.Expired(now):
-		x := expiredProblem("waiver annotation", w)
+		x := expiredProblem("annotation "+Annotation, w)
 		p = &x
 	}
 	if p != nil {
