@@ -132,7 +132,7 @@ func TestPreCommitHook(t *testing.T) {
 			name:     "a staged Chart.yaml pulls in its blueprint",
 			files:    map[string]string{"platform/billing/chart/Chart.yaml": chart("1.1.0")},
 			pass:     false,
-			inOut:    []string{"platform/billing/blueprint.yaml:6:3: error blueprint-version"},
+			inOut:    []string{"platform/billing/blueprint.yaml:8:3: error blueprint-version"},
 			notInOut: []string{"clusters/fsn1"}, // unrelated files are not linted
 		},
 		{
@@ -175,7 +175,7 @@ func gitRepository(name, branch, annotations string) string {
 }
 
 func blueprint(version string) string {
-	return "apiVersion: catalyst.openova.io/v1alpha1\nkind: Blueprint\nmetadata:\n  name: billing\nspec:\n  version: " + version + "\n"
+	return "apiVersion: catalyst.openova.io/v1alpha1\nkind: Blueprint\nmetadata:\n  name: billing\nspec:\n  card:\n    title: Billing\n  version: " + version + "\n"
 }
 
 func chart(version string) string {
