@@ -157,12 +157,13 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	}
 
 	var (
-		cfg   *config.Config
-		files []loader.File
-		skip  int
+		cfg        *config.Config
+		schemaOpts *schema.Options
+		files      []loader.File
+		skip       int
 	)
 	if f.changed {
-		cfg, files, err = f.selectChanged(cmd, paths)
+		cfg, schemaOpts, files, err = f.selectChanged(cmd, paths)
 	} else {
 		if len(paths) == 0 {
 			paths = []string{"."}
@@ -176,6 +177,9 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 			if err = cfg.Validate(); err != nil {
 				err = usage("%v", err)
 			}
+		}
+		if err == nil {
+			schemaOpts, err = f.schemaOptions(cfg)
 		}
 		if err == nil {
 			var walked loader.WalkResult
@@ -192,19 +196,6 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.policyDirs, Config: cfg})
 	if err != nil {
 		return usage("%v", err)
-	}
-	if f.kubeVersion != "" {
-		cfg.KubernetesVersion = f.kubeVersion
-	}
-	if f.fluxVersion != "" {
-		cfg.FluxVersion = f.fluxVersion
-	}
-	var schemaOpts *schema.Options
-	if !f.noSchema {
-		schemaOpts = &schema.Options{KubernetesVersion: cfg.KubernetesVersion, FluxVersion: cfg.FluxVersion}
-		if _, err := schema.New(*schemaOpts); err != nil {
-			return usage("%v", err)
-		}
 	}
 	l := linter.New(eng, cfg, linter.Options{
 		Schema:              schemaOpts,
@@ -228,6 +219,25 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		return exitError{ExitFindings}
 	}
 	return nil
+}
+
+// schemaOptions applies --kubernetes-version and --flux-version to cfg and returns the options
+// of the schema rule, nil with --no-schema.
+func (f *lintFlags) schemaOptions(cfg *config.Config) (*schema.Options, error) {
+	if f.kubeVersion != "" {
+		cfg.KubernetesVersion = f.kubeVersion
+	}
+	if f.fluxVersion != "" {
+		cfg.FluxVersion = f.fluxVersion
+	}
+	if f.noSchema {
+		return nil, nil
+	}
+	opts := &schema.Options{KubernetesVersion: cfg.KubernetesVersion, FluxVersion: cfg.FluxVersion}
+	if _, err := schema.New(*opts); err != nil {
+		return nil, usage("%v", err)
+	}
+	return opts, nil
 }
 
 func writeOutput(stdout io.Writer, o output, rep *finding.Report, opts report.Options, colour bool) error {
@@ -255,15 +265,15 @@ func writeOutput(stdout io.Writer, o output, rep *finding.Report, opts report.Op
 
 // selectChanged finds the files of a partial run: the changed paths (given, or from git) plus
 // the files tied to them, found in one walk of the work tree's root.
-func (f *lintFlags) selectChanged(cmd *cobra.Command, paths []string) (*config.Config, []loader.File, error) {
+func (f *lintFlags) selectChanged(cmd *cobra.Command, paths []string) (*config.Config, *schema.Options, []loader.File, error) {
 	ctx := cmd.Context()
 	if f.base != "" && len(paths) > 0 {
-		return nil, nil, usage("--base takes the changed files from git: give no PATH")
+		return nil, nil, nil, usage("--base takes the changed files from git: give no PATH")
 	}
 	root, gitErr := changed.GitRoot(ctx, ".")
 	if gitErr != nil {
 		if len(paths) == 0 {
-			return nil, nil, usage("--changed without PATHs needs a git work tree: %v", gitErr)
+			return nil, nil, nil, usage("--changed without PATHs needs a git work tree: %v", gitErr)
 		}
 		root = "."
 	}
@@ -272,32 +282,36 @@ func (f *lintFlags) selectChanged(cmd *cobra.Command, paths []string) (*config.C
 		for _, p := range paths {
 			rel, err := changed.Rel(root, p)
 			if err != nil {
-				return nil, nil, usage("--changed: %v", err)
+				return nil, nil, nil, usage("--changed: %v", err)
 			}
 			rels = append(rels, rel)
 		}
 	} else {
 		var err error
 		if rels, err = changed.GitFiles(ctx, root, f.base); err != nil {
-			return nil, nil, usage("--changed: %v", err)
+			return nil, nil, nil, usage("--changed: %v", err)
 		}
 	}
 	cfg, err := f.load(root)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cfg.Exclude = append(cfg.Exclude, f.exclude...)
 	if err := cfg.Validate(); err != nil {
-		return nil, nil, usage("%v", err)
+		return nil, nil, nil, usage("%v", err)
+	}
+	schemaOpts, err := f.schemaOptions(cfg)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	// findings show paths relative to the working directory, rules see them relative to root
 	walked, err := loader.Walk(ctx, []string{root}, cfg.Exclude)
 	if err != nil {
-		return nil, nil, usage("%v", err)
+		return nil, nil, nil, usage("%v", err)
 	}
-	files, err := changed.Select(walked.Files, rels, cfg)
+	files, err := changed.Select(walked.Files, rels, cfg, changed.Options{Schema: schemaOpts})
 	if err != nil {
-		return nil, nil, usage("%v", err)
+		return nil, nil, nil, usage("%v", err)
 	}
-	return cfg, files, nil
+	return cfg, schemaOpts, files, nil
 }

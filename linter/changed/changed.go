@@ -8,6 +8,9 @@
 //   - single-gitea: a GitRepository pulls in the other GitRepositories of its group (the linted
 //     tree, or the gitea.group_pattern group); not needed when gitea.host is set, since the rule
 //     then checks each object on its own.
+//   - schema (when enabled): a resource of a kind without a built-in schema pulls in the
+//     CustomResourceDefinition the tree holds for it (its schema comes from there), and a changed
+//     CRD of such a kind pulls in the resources of that kind.
 //
 // The caller lints the result with linter.Options.Partial, so repo-scope rules do not report
 // what they cannot see (e.g. a chart that was not linted).
@@ -16,6 +19,7 @@ package changed
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,6 +31,7 @@ import (
 
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/loader"
+	"github.com/openova-io/ova-lint/linter/schema"
 )
 
 // GitRoot returns the top directory of the git work tree that holds dir.
@@ -120,10 +125,16 @@ func Rel(root, p string) (string, error) {
 	return filepath.ToSlash(rel), nil
 }
 
+// Options tune Select.
+type Options struct {
+	// Schema is the schema rule's configuration; nil when the rule is off (no CRD ties).
+	Schema *schema.Options
+}
+
 // Select returns the files of all (one walk of the tree, root-relative Rel) that a partial run
 // lints for the changed paths (root-relative): the changed files that are lintable YAML, plus
 // the files tied to them. A changed directory stands for every file below it.
-func Select(all []loader.File, changed []string, cfg *config.Config) ([]loader.File, error) {
+func Select(all []loader.File, changed []string, cfg *config.Config, opts Options) ([]loader.File, error) {
 	byRel := make(map[string]int, len(all))
 	for i, f := range all {
 		byRel[f.Rel] = i
@@ -147,7 +158,7 @@ func Select(all []loader.File, changed []string, cfg *config.Config) ([]loader.F
 			}
 		}
 	}
-	t := ties{cfg: cfg, all: all, cache: map[int][]doc{}}
+	t := ties{cfg: cfg, all: all, cache: map[int][]doc{}, schema: opts.Schema}
 	if err := t.init(); err != nil {
 		return nil, err
 	}
@@ -174,6 +185,17 @@ type doc struct {
 	kind, apiVersion string
 	chart            string // a Blueprint's spec.manifests.chart ("" when absent)
 	name             any    // Chart.yaml's name
+	crdKind          string // a CustomResourceDefinition's spec.group + "/" + spec.names.kind
+	obj              map[string]any
+}
+
+// groupKind is the group/kind of a document ("" for the core group).
+func (d doc) groupKind() string {
+	g, _, ok := strings.Cut(d.apiVersion, "/")
+	if !ok || !strings.Contains(g, ".") {
+		return ""
+	}
+	return g + "/" + d.kind
 }
 
 type ties struct {
@@ -188,7 +210,12 @@ type ties struct {
 
 	blueprints []int // indexes of files holding a Blueprint, filled on first need
 	gitrepos   []int
+	crds       map[string][]int // group/kind -> files holding its CRD
 	scanned    bool
+
+	schema    *schema.Options
+	validator *schema.Validator
+	builtins  map[string]bool // group/kind -> has a built-in schema
 }
 
 func (t *ties) init() error {
@@ -236,9 +263,17 @@ func (t *ties) docs(i int) []doc {
 			if m == nil {
 				continue
 			}
-			x := doc{name: m["name"]}
+			x := doc{name: m["name"], obj: m}
 			x.kind, _ = m["kind"].(string)
 			x.apiVersion, _ = m["apiVersion"].(string)
+			if spec, ok := m["spec"].(map[string]any); ok && x.kind == "CustomResourceDefinition" {
+				group, _ := spec["group"].(string)
+				names, _ := spec["names"].(map[string]any)
+				kind, _ := names["kind"].(string)
+				if group != "" && kind != "" {
+					x.crdKind = group + "/" + kind
+				}
+			}
 			if spec, ok := m["spec"].(map[string]any); ok {
 				if mf, ok := spec["manifests"].(map[string]any); ok {
 					x.chart, _ = mf["chart"].(string)
@@ -254,19 +289,27 @@ func (t *ties) docs(i int) []doc {
 	return ds
 }
 
-// scan finds the files that may hold a Blueprint or a GitRepository with a cheap text check,
-// then parses only those.
+// scan finds the files that may hold a Blueprint, a GitRepository or a CRD with a cheap text
+// check, then parses only those.
 func (t *ties) scan() {
 	if t.scanned {
 		return
 	}
 	t.scanned = true
+	t.crds = map[string][]int{}
 	for i, f := range t.all {
 		data, err := os.ReadFile(f.OSPath)
 		if err != nil {
 			continue
 		}
 		bp, gr := bytes.Contains(data, []byte("Blueprint")), bytes.Contains(data, []byte("GitRepository"))
+		if bytes.Contains(data, []byte("CustomResourceDefinition")) {
+			for _, d := range t.docs(i) {
+				if d.crdKind != "" {
+					t.crds[d.crdKind] = append(t.crds[d.crdKind], i)
+				}
+			}
+		}
 		if !bp && !gr {
 			continue
 		}
@@ -319,6 +362,15 @@ func (t *ties) of(i int) []int {
 	var out []int
 	chartFile := path.Base(f.Rel) == "Chart.yaml"
 	for _, d := range t.docs(i) {
+		if gk := d.groupKind(); gk != "" && t.schema != nil {
+			t.scan()
+			if len(t.crds[gk]) > 0 && !t.builtin(gk, d.obj) {
+				out = append(out, t.crds[gk]...)
+			}
+		}
+		if d.crdKind != "" && t.schema != nil {
+			out = append(out, t.resourcesOf(d.crdKind)...)
+		}
 		switch {
 		case t.isBlueprint(d):
 			if dir, ok := t.chartDir(f.Rel, d); ok {
@@ -349,4 +401,48 @@ func (t *ties) of(i int) []int {
 		}
 	}
 	return out
+}
+
+// resourcesOf returns the files holding a resource of the CRD's group/kind.
+func (t *ties) resourcesOf(groupKind string) []int {
+	group, kind, _ := strings.Cut(groupKind, "/")
+	var out []int
+	for j, f := range t.all {
+		data, err := os.ReadFile(f.OSPath)
+		if err != nil || !bytes.Contains(data, []byte(group)) || !bytes.Contains(data, []byte(kind)) {
+			continue
+		}
+		for _, d := range t.docs(j) {
+			if d.groupKind() == groupKind {
+				if t.builtin(groupKind, d.obj) {
+					return nil // its schema is built in: the CRD does not change the verdict
+				}
+				out = append(out, j)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// builtin reports whether the schema rule has a built-in schema for the group/kind of obj, so a
+// CRD in the tree does not matter for it.
+func (t *ties) builtin(groupKind string, obj map[string]any) bool {
+	if b, ok := t.builtins[groupKind]; ok {
+		return b
+	}
+	if t.builtins == nil {
+		t.builtins = map[string]bool{}
+	}
+	if t.validator == nil {
+		v, err := schema.New(*t.schema)
+		if err != nil {
+			return false
+		}
+		t.validator = v
+	}
+	_, err := t.validator.Validate(obj)
+	b := !errors.Is(err, schema.ErrNoSchema)
+	t.builtins[groupKind] = b
+	return b
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/changed"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/loader"
+	"github.com/openova-io/ova-lint/linter/schema"
 )
 
 func TestSelect(t *testing.T) {
@@ -25,34 +26,41 @@ func TestSelect(t *testing.T) {
 	grouped, err := config.Parse([]byte(`params: {gitea: {group_pattern: 'clusters/([^/]+)/'}}`))
 	require.NoError(t, err)
 
+	schemaOn := &schema.Options{KubernetesVersion: cfg.KubernetesVersion, FluxVersion: cfg.FluxVersion}
 	tests := []struct {
 		name    string
 		cfg     *config.Config
 		changed []string
 		want    []string
+		schema  *schema.Options
 	}{
-		{"nothing", cfg, nil, nil},
-		{"not yaml", cfg, []string{"README.md"}, nil},
-		{"helm template is skipped", cfg, []string{"platform/billing/chart/templates/deployment.yaml"}, nil},
-		{"unrelated object", cfg, []string{"clusters/a/kustomization.yaml"}, []string{"clusters/a/kustomization.yaml"}},
+		{"nothing", cfg, nil, nil, nil},
+		{"not yaml", cfg, []string{"README.md"}, nil, nil},
+		{"helm template is skipped", cfg, []string{"platform/billing/chart/templates/deployment.yaml"}, nil, nil},
+		{"unrelated object", cfg, []string{"clusters/a/kustomization.yaml"}, []string{"clusters/a/kustomization.yaml"}, nil},
 		{"blueprint pulls its chart", cfg, []string{"platform/billing/blueprint.yaml"},
-			[]string{"platform/billing/blueprint.yaml", "platform/billing/chart/Chart.yaml"}},
+			[]string{"platform/billing/blueprint.yaml", "platform/billing/chart/Chart.yaml"}, nil},
 		{"chart pulls its blueprint", cfg, []string{"platform/billing/chart/Chart.yaml"},
-			[]string{"platform/billing/blueprint.yaml", "platform/billing/chart/Chart.yaml"}},
+			[]string{"platform/billing/blueprint.yaml", "platform/billing/chart/Chart.yaml"}, nil},
 		{"relative chart path, both ways", cfg, []string{"platform/shared-chart/Chart.yaml"},
-			[]string{"platform/other/blueprint.yaml", "platform/shared-chart/Chart.yaml"}},
-		{"remote chart ties nothing", cfg, []string{"platform/remote/blueprint.yaml"}, []string{"platform/remote/blueprint.yaml"}},
+			[]string{"platform/other/blueprint.yaml", "platform/shared-chart/Chart.yaml"}, nil},
+		{"remote chart ties nothing", cfg, []string{"platform/remote/blueprint.yaml"}, []string{"platform/remote/blueprint.yaml"}, nil},
 		{"gitrepository pulls the others of its tree", cfg, []string{"clusters/a/sources.yaml"},
-			[]string{"clusters/a/sources.yaml", "clusters/b/sources.yaml"}},
-		{"gitea.host set: each object on its own", withHost, []string{"clusters/a/sources.yaml"}, []string{"clusters/a/sources.yaml"}},
-		{"group_pattern: only its group", grouped, []string{"clusters/a/sources.yaml"}, []string{"clusters/a/sources.yaml"}},
+			[]string{"clusters/a/sources.yaml", "clusters/b/sources.yaml"}, nil},
+		{"gitea.host set: each object on its own", withHost, []string{"clusters/a/sources.yaml"}, []string{"clusters/a/sources.yaml"}, nil},
+		{"group_pattern: only its group", grouped, []string{"clusters/a/sources.yaml"}, []string{"clusters/a/sources.yaml"}, nil},
 		{"a directory stands for its files", cfg, []string{"platform/other"},
-			[]string{"platform/other/blueprint.yaml", "platform/shared-chart/Chart.yaml"}},
-		{"deleted or unknown path", cfg, []string{"gone.yaml"}, nil},
+			[]string{"platform/other/blueprint.yaml", "platform/shared-chart/Chart.yaml"}, nil},
+		{"deleted or unknown path", cfg, []string{"gone.yaml"}, nil, nil},
+		{"custom resource pulls its CRD", cfg, []string{"apps/widget.yaml"}, []string{"apps/widget.yaml", "crds/widget.yaml"}, schemaOn},
+		{"CRD pulls its resources", cfg, []string{"crds/widget.yaml"}, []string{"apps/widget.yaml", "crds/widget.yaml"}, schemaOn},
+		{"no CRD ties without the schema rule", cfg, []string{"apps/widget.yaml"}, []string{"apps/widget.yaml"}, nil},
+		{"built-in schema: the vendored CRD is not pulled", withHost, []string{"clusters/a/sources.yaml"}, []string{"clusters/a/sources.yaml"}, schemaOn},
+		{"built-in schema: the vendored CRD pulls nothing", cfg, []string{"crds/gitrepository.yaml"}, []string{"crds/gitrepository.yaml"}, schemaOn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := changed.Select(walked.Files, tt.changed, tt.cfg)
+			got, err := changed.Select(walked.Files, tt.changed, tt.cfg, changed.Options{Schema: tt.schema})
 			require.NoError(t, err)
 			var rels []string
 			for _, f := range got {
