@@ -244,13 +244,14 @@ func Admission(cat Catalogue, obj any, vs []engine.Violation, now time.Time) []e
 		return vs
 	}
 	w, err := FromObject(cat, obj)
+	where := "annotation on " + objectName(identity(obj))
 	var p *problem
 	switch {
 	case err != nil:
-		x := invalidProblem("annotation "+Annotation, err)
+		x := invalidProblem(where, err)
 		p = &x
 	case w.Expired(now):
-		x := expiredProblem("annotation "+Annotation, w)
+		x := expiredProblem(where, w)
 		p = &x
 	}
 	if p != nil {
@@ -268,4 +269,14 @@ func Admission(cat Catalogue, obj any, vs []engine.Violation, now time.Time) []e
 		out = append(out, v)
 	}
 	return out
+}
+
+// identity returns kind, namespace and name of an object, as the CLI shows them.
+func identity(obj any) (kind, namespace, name string) {
+	m, _ := obj.(map[string]any)
+	kind, _ = m["kind"].(string)
+	md, _ := m["metadata"].(map[string]any)
+	namespace, _ = md["namespace"].(string)
+	name, _ = md["name"].(string)
+	return kind, namespace, name
 }
