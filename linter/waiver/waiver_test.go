@@ -2,6 +2,7 @@ package waiver_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
+	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/linter/waiver"
 )
 
@@ -199,4 +201,52 @@ func TestJudgeConfigWaivers(t *testing.T) {
 			require.Equal(t, tt.want, ids)
 		})
 	}
+}
+
+// TestJudgeAnnotationScope: an annotation covers the findings of its own document only.
+func TestJudgeAnnotationScope(t *testing.T) {
+	e := testEngine(t)
+	src := `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: first
+  annotations:
+    ova-lint.openova.io/waive: "no-sops; reason=test"
+data:
+  a: |
+    line one
+    line two
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: second
+data:
+  b: x
+`
+	docs, synErr := loader.Parse([]byte(src), loader.DefaultLimits())
+	require.Nil(t, synErr)
+	var sites []waiver.Site
+	for _, d := range docs {
+		if s, ok := waiver.SiteOf("f.yaml", d.Node, d.Object, "ConfigMap", "", "x"); ok {
+			sites = append(sites, s)
+		}
+	}
+	require.Len(t, sites, 1)
+	require.Equal(t, 1, sites[0].FromLine)
+	require.Equal(t, 10, sites[0].ToLine, "a block scalar's lines belong to its document")
+	require.Equal(t, 6, sites[0].Line)
+	require.Equal(t, 5, sites[0].Column)
+
+	fs := []finding.Finding{
+		{Rule: "no-sops", Severity: "error", File: "f.yaml", Line: 9, Column: 1},  // first document
+		{Rule: "no-sops", Severity: "error", File: "f.yaml", Line: 16, Column: 1}, // second document
+		{Rule: "no-sops", Severity: "error", File: "g.yaml", Line: 2, Column: 1},  // another file
+	}
+	out := waiver.New(e, nil, waiver.Options{}).Apply(fs, sites, nil)
+	var lines []string
+	for _, f := range out {
+		lines = append(lines, f.File+":"+strconv.Itoa(f.Line))
+	}
+	require.Equal(t, []string{"f.yaml:16", "g.yaml:2"}, lines)
 }
