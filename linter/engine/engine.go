@@ -9,11 +9,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/openova-io/ova-lint/linter/config"
@@ -33,10 +35,22 @@ type Options struct {
 
 // Engine evaluates the compiled rules. It is safe for concurrent use.
 type Engine struct {
-	query     rego.PreparedEvalQuery
+	// all evaluates every rule (repo pass, syntax errors, inputs without an object).
+	all query
+	// byKind evaluates, for an object of a kind some rule declares in custom.kinds, the rules
+	// that declare it plus the rules that declare no kinds; other kinds use anyKind. A rule
+	// that declares an empty list runs only in all.
+	byKind  map[string]query
+	anyKind query
+
 	byPackage map[string]*Rule
 	rules     []*Rule
-	outputs   []output
+}
+
+// query is a prepared query and the bindings it produces.
+type query struct {
+	pq      rego.PreparedEvalQuery
+	outputs []output
 }
 
 // output is one binding of the query: a rule package's violation or fact set.
@@ -49,10 +63,13 @@ type output struct {
 // buildQuery names every rule package's violation and fact sets directly, one query expression
 // each, so evaluation goes straight to each rule (and its kind index) instead of enumerating
 // the data tree.
-func buildQuery(compiler *ast.Compiler, rules []*Rule) (string, []output) {
+func buildQuery(compiler *ast.Compiler, rules []*Rule, include func(*Rule) bool) (string, []output) {
 	var exprs []string
 	var outs []output
 	for _, r := range rules {
+		if !include(r) {
+			continue
+		}
 		for _, set := range []string{"violation", "fact"} {
 			ref := rulesPrefix + r.Package + "." + set
 			if len(compiler.GetRulesExact(ast.MustParseRef(ref))) == 0 {
@@ -63,7 +80,20 @@ func buildQuery(compiler *ast.Compiler, rules []*Rule) (string, []output) {
 			outs = append(outs, output{variable: v, rule: r, fact: set == "fact"})
 		}
 	}
+	if len(exprs) == 0 {
+		exprs = append(exprs, "true")
+	}
 	return strings.Join(exprs, "; "), outs
+}
+
+// prepare builds and prepares the query over the rules that include selects.
+func prepare(ctx context.Context, compiler *ast.Compiler, store storage.Store, rules []*Rule, include func(*Rule) bool) (query, error) {
+	text, outputs := buildQuery(compiler, rules, include)
+	pq, err := rego.New(rego.Query(text), rego.Compiler(compiler), rego.Store(store)).PrepareForEval(ctx)
+	if err != nil {
+		return query{}, fmt.Errorf("prepare policy query: %w", err)
+	}
+	return query{pq: pq, outputs: outputs}, nil
 }
 
 // New compiles the embedded rules plus opts.PolicyDirs and prepares the query.
@@ -88,16 +118,25 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params}}, inmem.OptReturnASTValuesOnRead(true))
-	query, outputs := buildQuery(compiler, rules)
-	pq, err := rego.New(
-		rego.Query(query),
-		rego.Compiler(compiler),
-		rego.Store(store),
-	).PrepareForEval(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("prepare policy query: %w", err)
+	e := &Engine{byPackage: map[string]*Rule{}, byKind: map[string]query{}}
+	if e.all, err = prepare(ctx, compiler, store, rules, func(*Rule) bool { return true }); err != nil {
+		return nil, err
 	}
-	e := &Engine{query: pq, byPackage: map[string]*Rule{}, outputs: outputs}
+	if e.anyKind, err = prepare(ctx, compiler, store, rules, func(r *Rule) bool { return r.Kinds == nil }); err != nil {
+		return nil, err
+	}
+	for _, r := range rules {
+		for _, kind := range r.Kinds {
+			if _, done := e.byKind[kind]; done {
+				continue
+			}
+			q, err := prepare(ctx, compiler, store, rules, func(r *Rule) bool { return r.Kinds == nil || slices.Contains(r.Kinds, kind) })
+			if err != nil {
+				return nil, err
+			}
+			e.byKind[kind] = q
+		}
+	}
 	for _, r := range rules {
 		e.byPackage[r.Package] = r
 		e.rules = append(e.rules, r)
@@ -143,7 +182,8 @@ type Result struct {
 
 // Eval evaluates every rule against input (an object built with NewInput or RepoInput).
 func (e *Engine) Eval(ctx context.Context, input ast.Value) (Result, error) {
-	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(input))
+	q := e.queryFor(input)
+	rs, err := q.pq.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		return Result{}, fmt.Errorf("evaluate policies: %w", err)
 	}
@@ -151,7 +191,7 @@ func (e *Engine) Eval(ctx context.Context, input ast.Value) (Result, error) {
 	if len(rs) == 0 {
 		return res, nil
 	}
-	for _, o := range e.outputs {
+	for _, o := range q.outputs {
 		items, _ := rs[0].Bindings[o.variable].([]any)
 		if o.fact {
 			for _, raw := range items {
@@ -172,6 +212,31 @@ func (e *Engine) Eval(ctx context.Context, input ast.Value) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// queryFor picks the query for an input: by the kind of input.object, or every rule when the
+// input has no object (the repo pass, a file that did not parse).
+func (e *Engine) queryFor(input ast.Value) query {
+	obj, ok := input.(ast.Object)
+	if !ok {
+		return e.all
+	}
+	o := obj.Get(ast.InternedTerm("object"))
+	if o == nil {
+		return e.all
+	}
+	oo, ok := o.Value.(ast.Object)
+	if !ok {
+		return e.anyKind
+	}
+	if k := oo.Get(ast.InternedTerm("kind")); k != nil {
+		if s, ok := k.Value.(ast.String); ok {
+			if q, ok := e.byKind[string(s)]; ok {
+				return q
+			}
+		}
+	}
+	return e.anyKind
 }
 
 func toViolation(rule *Rule, v map[string]any) Violation {

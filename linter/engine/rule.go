@@ -31,6 +31,9 @@ type Rule struct {
 	Severity    string   `json:"severity"`
 	Scope       string   `json:"scope"`
 	Runs        []string `json:"runs"`
+	// Kinds are the object kinds the rule looks at (custom.kinds); empty means every document.
+	// The engine evaluates a rule only for objects of its kinds; the Rego still checks the kind.
+	Kinds []string `json:"kinds,omitempty"`
 	Sources     []Source `json:"sources"`
 	Disabled    bool     `json:"disabled,omitempty"`
 	// Package is the last segment of the rule's package path (data.ova.rules.<Package>).
@@ -91,6 +94,18 @@ func ruleFromAnnotations(pkg string, a *ast.Annotations) (*Rule, error) {
 			if s, ok := x.(string); ok {
 				r.Runs = append(r.Runs, s)
 			}
+		}
+	}
+	if kinds, ok := a.Custom["kinds"].([]any); ok {
+		// present but empty: the rule never looks at single objects (its findings come from Go
+		// or the repo pass); absent: every document.
+		r.Kinds = []string{}
+		for _, x := range kinds {
+			s, ok := x.(string)
+			if !ok || s == "" {
+				return nil, fmt.Errorf("custom.kinds must list kind names")
+			}
+			r.Kinds = append(r.Kinds, s)
 		}
 	}
 	if len(r.Runs) == 0 {

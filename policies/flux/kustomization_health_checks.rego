@@ -14,6 +14,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli, admission]
+#   kinds: [Kustomization]
 package ova.rules.kustomization_health_checks
 
 import data.ova.lib.k8s

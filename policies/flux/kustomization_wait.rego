@@ -13,6 +13,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli, admission]
+#   kinds: [Kustomization]
 package ova.rules.kustomization_wait
 
 import data.ova.lib.k8s

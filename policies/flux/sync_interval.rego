@@ -13,6 +13,7 @@
 #   severity: warning
 #   scope: object
 #   runs: [cli, admission]
+#   kinds: [GitRepository, OCIRepository, HelmRepository, HelmChart, Bucket, Kustomization, HelmRelease]
 package ova.rules.sync_interval
 
 import data.ova.lib.k8s

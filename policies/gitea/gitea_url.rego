@@ -12,6 +12,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli, admission]
+#   kinds: [GitRepository]
 package ova.rules.gitea_url
 
 import data.ova.lib.k8s

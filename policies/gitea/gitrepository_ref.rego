@@ -11,6 +11,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli, admission]
+#   kinds: [GitRepository]
 package ova.rules.gitrepository_ref
 
 import data.ova.lib.k8s

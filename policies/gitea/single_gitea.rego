@@ -13,6 +13,7 @@
 #   severity: error
 #   scope: repo
 #   runs: [cli, admission]
+#   kinds: [GitRepository]
 package ova.rules.single_gitea
 
 import data.ova.lib.k8s

@@ -17,6 +17,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli]
+#   kinds: []
 package ova.rules.schema
 
 # Produced in Go (linter/schemacheck.go): nothing here fires from an object.

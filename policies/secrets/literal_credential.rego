@@ -20,22 +20,17 @@ import data.ova.lib.k8s
 
 params := data.ova.params.secrets
 
-# every env entry of every container of the object's pod spec(s): the kinds and where their pod
-# spec lives are the parameter secrets.pod_spec_paths (Pod, workloads, Jobs, CronJobs, ...).
-env_entries contains [array.concat(path, [i]), entry] if {
+# every env entry with a literal string value, in every container of the object's pod spec(s):
+# the kinds and where their pod spec lives are the parameter secrets.pod_spec_paths.
+literals contains [spec_path, list, c, i, entry.name, entry.value] if {
 	some spec_path in params.pod_spec_paths[input.object.kind]
 	spec := object.get(input.object, spec_path, {})
 	some list in ["containers", "initContainers", "ephemeralContainers"]
-	some c, container in object.get(spec, list, [])
-	some i, entry in object.get(container, "env", [])
+	some c, container in spec[list]
+	some i, entry in container.env
+	is_string(entry.value)
+	entry.value != ""
 	is_string(entry.name)
-	path := array.concat(spec_path, [list, c, "env"])
-}
-
-literal(value) if {
-	is_string(value)
-	value != ""
-	not placeholder(value)
 }
 
 placeholder(value) if regex.match(`^\s*(\$\{[^}]+\}|\$\([^)]+\))\s*$`, value)
@@ -45,25 +40,28 @@ name_is_credential(name) if {
 	not regex.match(params.credential_name_exempt_pattern, name)
 }
 
+at(spec_path, list, c, i) := array.concat(spec_path, [list, c, "env", i, "value"])
+
 violation contains v if {
-	some [path, entry] in env_entries
-	name_is_credential(entry.name)
-	literal(entry.value)
+	some [spec_path, list, c, i, name, value] in literals
+	name_is_credential(name)
+	not placeholder(value)
 	v := {
-		"path": array.concat(path, ["value"]),
-		"msg": sprintf("%s sets credential-like env %s to a literal value", [k8s.display, entry.name]),
-		"fix": sprintf("take %s from a Secret written by External Secrets Operator: valueFrom.secretKeyRef", [entry.name]),
+		"path": at(spec_path, list, c, i),
+		"msg": sprintf("%s sets credential-like env %s to a literal value", [k8s.display, name]),
+		"fix": sprintf("take %s from a Secret written by External Secrets Operator: valueFrom.secretKeyRef", [name]),
 	}
 }
 
 violation contains v if {
-	some [path, entry] in env_entries
-	literal(entry.value)
-	regex.match(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`, entry.value)
-	not name_is_credential(entry.name)
+	some [spec_path, list, c, i, name, value] in literals
+	contains(value, "@")
+	regex.match(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`, value)
+	not name_is_credential(name)
+	not placeholder(value)
 	v := {
-		"path": array.concat(path, ["value"]),
-		"msg": sprintf("%s sets env %s to a URL with embedded user:password@ credentials", [k8s.display, entry.name]),
-		"fix": sprintf("move the credentials of %s into a Secret written by External Secrets Operator and reference it with valueFrom.secretKeyRef", [entry.name]),
+		"path": at(spec_path, list, c, i),
+		"msg": sprintf("%s sets env %s to a URL with embedded user:password@ credentials", [k8s.display, name]),
+		"fix": sprintf("move the credentials of %s into a Secret written by External Secrets Operator and reference it with valueFrom.secretKeyRef", [name]),
 	}
 }

@@ -13,16 +13,12 @@
 #   severity: error
 #   scope: object
 #   runs: [cli, admission]
+#   kinds: [Secret]
 package ova.rules.plaintext_secret
 
 import data.ova.lib.k8s
 
 controller_types := {"helm.sh/release.v1", "kubernetes.io/service-account-token", "bootstrap.kubernetes.io/token"}
-
-secret if {
-	input.object.kind == "Secret"
-	input.object.apiVersion == "v1"
-}
 
 controller_owned if {
 	some ref in input.object.metadata.ownerReferences
@@ -30,7 +26,8 @@ controller_owned if {
 }
 
 violation contains v if {
-	secret
+	input.object.kind == "Secret"
+	input.object.apiVersion == "v1"
 	not object.get(input.object, "type", "Opaque") in controller_types
 	not controller_owned
 	some field in ["data", "stringData"]

@@ -11,6 +11,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli, admission]
+#   kinds: [SealedSecret]
 package ova.rules.sealed_secret
 
 import data.ova.lib.k8s

@@ -15,6 +15,7 @@
 #   severity: warning
 #   scope: object
 #   runs: [cli, admission]
+#   kinds: []
 package ova.rules.waiver_expired
 
 # Produced in Go (linter/waiver): nothing here fires from an object.

@@ -16,6 +16,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli, admission]
+#   kinds: []
 package ova.rules.waiver_invalid
 
 # Produced in Go (linter/waiver): nothing here fires from an object.

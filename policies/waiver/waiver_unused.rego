@@ -16,6 +16,7 @@
 #   severity: warning
 #   scope: repo
 #   runs: [cli]
+#   kinds: []
 package ova.rules.waiver_unused
 
 # Produced in Go (linter/waiver): nothing here fires from an object.
