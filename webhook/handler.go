@@ -226,7 +226,7 @@ func (h *Handler) Review(ctx context.Context, req admission.Request) (Decision, 
 		}
 	}
 	d.Checked = true
-	found, err := h.evaluate(ctx, req, obj)
+	found, err := h.evaluate(ctx, req, obj, req.Object.Raw)
 	if err != nil {
 		return d, err
 	}
@@ -236,7 +236,7 @@ func (h *Handler) Review(ctx context.Context, req admission.Request) (Decision, 
 		if err != nil {
 			return d, fmt.Errorf("decode the stored %s %s: %w", req.Kind.Kind, requestName(req), err)
 		}
-		before, err := h.evaluate(ctx, req, oldObj)
+		before, err := h.evaluate(ctx, req, oldObj, req.OldObject.Raw)
 		if err != nil {
 			return d, err
 		}
@@ -284,10 +284,12 @@ func requestName(req admission.Request) string {
 	return req.Name
 }
 
-// evaluate runs the engine on obj, applies the object's waiver annotation as the CLI does, and
+// evaluate runs the engine on obj (raw is its JSON text, the admission door's input.source.text),
+// applies the object's waiver annotation as the CLI does, and
 // keeps the violations of rules that run at admission.
-func (h *Handler) evaluate(ctx context.Context, req admission.Request, obj map[string]any) ([]Finding, error) {
+func (h *Handler) evaluate(ctx context.Context, req admission.Request, obj map[string]any, raw []byte) ([]Finding, error) {
 	src := linter.Source{
+		Text:      string(raw),
 		Operation: string(req.Operation),
 		Namespace: req.Namespace,
 		User:      req.UserInfo.Username,

@@ -177,6 +177,11 @@ func TestHandler(t *testing.T) {
 			name: "literal credential in a Flux-applied Deployment is denied", req: request{op: admissionv1.Create, obj: fluxApplied(yamlObject(t, literalCredentialDeployment))},
 			rules: []string{"literal-credential"}, contains: []string{"spec.template.spec.containers[0].env[0].value", "DB_PASSWORD"},
 		},
+		{
+			name: "a SOPS-encrypted value without a sops block is denied (the object's JSON is the rule's text)", req: request{op: admissionv1.Create,
+				obj: set(yamlObject(t, goodKustomization), map[string]any{"password": "ENC[AES256_GCM,data:Zm9v,iv:aXY=,tag:dGFn,type:str]"}, "spec", "postBuild", "substitute")},
+			rules: []string{"no-sops"}, contains: []string{"error no-sops at spec.postBuild.substitute.password"},
+		},
 		{name: "object not applied by Flux is not guarded", req: request{op: admissionv1.Create, obj: yamlObject(t, literalCredentialDeployment)}, allowed: true},
 	}
 	for _, tc := range tests {
@@ -468,4 +473,19 @@ func TestWaiverAnnotation(t *testing.T) {
 			assert.Equal(t, tc.rules, rules)
 		})
 	}
+}
+
+func TestMetricsCanBeRegisteredTwice(t *testing.T) {
+	base := newEnv(t, "")
+	reg := prometheus.NewRegistry()
+	m1, err := webhook.NewMetrics(reg, base.engine.Rules())
+	require.NoError(t, err)
+	m2, err := webhook.NewMetrics(reg, base.engine.Rules())
+	require.NoError(t, err, "a restarted server in the same process shares the counters")
+	for _, m := range []*webhook.Metrics{m1, m2} {
+		h, err := webhook.NewHandler(webhook.Options{Engine: base.engine, Config: base.cfg, Metrics: m})
+		require.NoError(t, err)
+		post(t, &admission.Webhook{Handler: h}, reviewJSON(t, request{op: admissionv1.Create, obj: yamlObject(t, badKustomization)}))
+	}
+	assert.InDelta(t, 2, testutil.ToFloat64(mustCounter(t, reg, "ova_lint_admission_denials_total", "kustomization-prune")), 0)
 }

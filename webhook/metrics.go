@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,7 +17,8 @@ type Metrics struct {
 	warnings *prometheus.CounterVec
 }
 
-// NewMetrics registers the webhook's counters with reg. The per-rule series of every rule that
+// NewMetrics registers the webhook's counters with reg (or reuses them when they are already
+// registered there). The per-rule series of every rule that
 // runs at admission start at zero, so a dashboard sees each rule before its first denial.
 func NewMetrics(reg prometheus.Registerer, rules []*engine.Rule) (*Metrics, error) {
 	m := &Metrics{
@@ -33,9 +35,18 @@ func NewMetrics(reg prometheus.Registerer, rules []*engine.Rule) (*Metrics, erro
 			Help: "Findings returned as admission warnings, by rule id.",
 		}, []string{"rule"}),
 	}
-	for _, c := range []prometheus.Collector{m.reviews, m.denials, m.warnings} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("register webhook metrics: %w", err)
+	for _, c := range []**prometheus.CounterVec{&m.reviews, &m.denials, &m.warnings} {
+		if err := reg.Register(*c); err != nil {
+			// A second server in the same process (a restart in tests) shares the counters.
+			var already prometheus.AlreadyRegisteredError
+			if !errors.As(err, &already) {
+				return nil, fmt.Errorf("register webhook metrics: %w", err)
+			}
+			existing, ok := already.ExistingCollector.(*prometheus.CounterVec)
+			if !ok {
+				return nil, fmt.Errorf("register webhook metrics: %w", err)
+			}
+			*c = existing
 		}
 	}
 	for _, r := range rules {
