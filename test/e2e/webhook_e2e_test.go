@@ -252,7 +252,9 @@ data: {LOG_LEVEL: info}
 		} else {
 			require.NoError(t, c.client.Delete(ctx, c.vwc.DeepCopy()))
 		}
-		require.Eventually(t, func() bool { return create(t, strings.Replace(goodGitRepository, "name: platform,", "name: platform-2,", 1)) == nil }, 10*time.Second, 100*time.Millisecond, "writes restored")
+		require.Eventually(t, func() bool {
+			return create(t, strings.Replace(goodGitRepository, "name: platform,", "name: platform-2,", 1)) == nil
+		}, 10*time.Second, 100*time.Millisecond, "writes restored")
 		// a bad object slips in while the glass is broken
 		require.NoError(t, create(t, legacy))
 	})
