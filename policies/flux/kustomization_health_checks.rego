@@ -25,7 +25,7 @@ required if data.ova.params.kustomization.health_checks_with_wait
 
 violation contains v if {
 	input.object.kind == "Kustomization"
-	k8s.flux_api
+	startswith(input.object.apiVersion, "kustomize.toolkit.fluxcd.io/")
 	required
 	count(object.get(input.object, ["spec", "healthChecks"], [])) == 0
 	v := {

@@ -20,7 +20,7 @@ import data.ova.lib.k8s
 
 violation contains v if {
 	input.object.kind == "Kustomization"
-	k8s.flux_api
+	startswith(input.object.apiVersion, "kustomize.toolkit.fluxcd.io/")
 	not input.object.spec.wait == true
 	v := {
 		"path": path,

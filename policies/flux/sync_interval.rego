@@ -33,7 +33,8 @@ where := sprintf(" in environment %s", [input.environment.name]) if {
 	params.environments[input.environment.name][input.object.kind]
 } else := ""
 
-flux_kind if k8s.flux_api
+# the object is a Flux kind in its own API group, in any served version.
+flux_kind if startswith(input.object.apiVersion, k8s.flux_groups[input.object.kind])
 
 violation contains v if {
 	flux_kind

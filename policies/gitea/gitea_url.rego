@@ -19,7 +19,7 @@ import data.ova.lib.k8s
 
 violation contains v if {
 	input.object.kind == "GitRepository"
-	k8s.flux_api
+	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
 	url := object.get(input.object, ["spec", "url"], "")
 	not exempt(url)
 	not regex.match(data.ova.params.gitea.url_pattern, url)

@@ -20,7 +20,7 @@ allowed := data.ova.params.gitrepository.branches
 
 violation contains v if {
 	input.object.kind == "GitRepository"
-	k8s.flux_api
+	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
 	branch := input.object.spec.ref.branch
 	not branch in allowed
 	v := {
@@ -32,7 +32,7 @@ violation contains v if {
 
 violation contains v if {
 	input.object.kind == "GitRepository"
-	k8s.flux_api
+	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
 	not input.object.spec.ref.branch
 	v := {
 		"path": ["spec", "ref"],

@@ -20,7 +20,7 @@ want := data.ova.params.gitrepository.secret_name
 
 violation contains v if {
 	input.object.kind == "GitRepository"
-	k8s.flux_api
+	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
 	name := input.object.spec.secretRef.name
 	name != want
 	v := {
@@ -32,7 +32,7 @@ violation contains v if {
 
 violation contains v if {
 	input.object.kind == "GitRepository"
-	k8s.flux_api
+	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
 	not input.object.spec.secretRef.name
 	v := {
 		"path": ["spec"],

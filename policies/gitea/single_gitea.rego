@@ -30,7 +30,7 @@ configured := data.ova.params.gitea.host
 violation contains v if {
 	configured != ""
 	input.object.kind == "GitRepository"
-	k8s.flux_api
+	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
 	h := host(input.object.spec.url)
 	h != lower(configured)
 	v := {
@@ -43,7 +43,7 @@ violation contains v if {
 fact contains f if {
 	configured == ""
 	input.object.kind == "GitRepository"
-	k8s.flux_api
+	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
 	h := host(input.object.spec.url)
 	f := {"type": "gitea-host", "path": ["spec", "url"], "host": h, "group": group(input.source)}
 }

@@ -12,14 +12,15 @@ obj := input.object
 api_group := group(obj.apiVersion)
 
 # is_flux(kind) holds when the object is the Flux kind in any served version of its group.
+# API group of each Flux kind, with the "/" that separates it from the version.
 flux_groups := {
-	"GitRepository": "source.toolkit.fluxcd.io",
-	"OCIRepository": "source.toolkit.fluxcd.io",
-	"HelmRepository": "source.toolkit.fluxcd.io",
-	"HelmChart": "source.toolkit.fluxcd.io",
-	"Bucket": "source.toolkit.fluxcd.io",
-	"Kustomization": "kustomize.toolkit.fluxcd.io",
-	"HelmRelease": "helm.toolkit.fluxcd.io",
+	"GitRepository": "source.toolkit.fluxcd.io/",
+	"OCIRepository": "source.toolkit.fluxcd.io/",
+	"HelmRepository": "source.toolkit.fluxcd.io/",
+	"HelmChart": "source.toolkit.fluxcd.io/",
+	"Bucket": "source.toolkit.fluxcd.io/",
+	"Kustomization": "kustomize.toolkit.fluxcd.io/",
+	"HelmRelease": "helm.toolkit.fluxcd.io/",
 }
 
 is_flux(kind) if {
@@ -29,7 +30,7 @@ is_flux(kind) if {
 
 # flux_api holds when the object's apiVersion is in the Flux API group of its kind. Rules guard
 # with `input.object.kind == "<Kind>"` first, so OPA's rule index skips them for other kinds.
-flux_api if flux_groups[obj.kind] == api_group
+flux_api if startswith(obj.apiVersion, flux_groups[obj.kind])
 
 # human-readable object reference for messages.
 display := sprintf("%s %s", [obj.kind, name]) if {

@@ -29,7 +29,7 @@ violation contains v if {
 
 violation contains v if {
 	input.object.kind == "Kustomization"
-	k8s.flux_api
+	startswith(input.object.apiVersion, "kustomize.toolkit.fluxcd.io/")
 	input.object.spec.decryption
 	v := {
 		"path": ["spec", "decryption"],
