@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -61,6 +62,7 @@ type lintFlags struct {
 	kubeVersion  string
 	fluxVersion  string
 	noSchema     bool
+	cpuProfile   string
 }
 
 func newLintCmd(streams IO) *cobra.Command {
@@ -93,6 +95,8 @@ func newLintCmd(streams IO) *cobra.Command {
 	cmd.Flags().StringVar(&f.kubeVersion, "kubernetes-version", "", "Kubernetes schemas to validate against (default from config: 1.31; or 1.36)")
 	cmd.Flags().StringVar(&f.fluxVersion, "flux-version", "", "Flux schemas to validate against (default from config: 2.4; or 2.9)")
 	cmd.Flags().BoolVar(&f.noSchema, "no-schema", false, "skip schema validation (the schema rule)")
+	cmd.Flags().StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	_ = cmd.Flags().MarkHidden("cpuprofile")
 	cmd.Flags().StringVar(&f.base, "base", "", "with --changed: lint the changes since the merge base of REF and HEAD (implies --changed)")
 	return cmd
 }
@@ -132,6 +136,17 @@ func parseOutputs(specs []string) ([]output, error) {
 
 func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error {
 	ctx := cmd.Context()
+	if f.cpuProfile != "" {
+		out, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return usage("--cpuprofile: %v", err)
+		}
+		defer out.Close()
+		if err := pprof.StartCPUProfile(out); err != nil {
+			return usage("--cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	outs, err := parseOutputs(f.formats)
 	if err != nil {
 		return err

@@ -214,27 +214,28 @@ func (e *Engine) Eval(ctx context.Context, input ast.Value) (Result, error) {
 	return res, nil
 }
 
-// queryFor picks the query for an input: by the kind of input.object, or every rule when the
-// input has no object (the repo pass, a file that did not parse).
+// queryFor picks the query for an input: by the kind of input.object ("" when it has none), or
+// every rule when the input has no object (the repo pass, a file that did not parse) or carries
+// loader diagnostics (input.parse: duplicate keys).
 func (e *Engine) queryFor(input ast.Value) query {
 	obj, ok := input.(ast.Object)
 	if !ok {
 		return e.all
 	}
 	o := obj.Get(ast.InternedTerm("object"))
-	if o == nil {
+	if o == nil || obj.Get(ast.InternedTerm("parse")) != nil {
 		return e.all
 	}
-	oo, ok := o.Value.(ast.Object)
-	if !ok {
-		return e.anyKind
-	}
-	if k := oo.Get(ast.InternedTerm("kind")); k != nil {
-		if s, ok := k.Value.(ast.String); ok {
-			if q, ok := e.byKind[string(s)]; ok {
-				return q
+	kind := ""
+	if oo, ok := o.Value.(ast.Object); ok {
+		if k := oo.Get(ast.InternedTerm("kind")); k != nil {
+			if s, ok := k.Value.(ast.String); ok {
+				kind = string(s)
 			}
 		}
+	}
+	if q, ok := e.byKind[kind]; ok {
+		return q
 	}
 	return e.anyKind
 }
@@ -333,7 +334,7 @@ func catalog(compiler *ast.Compiler, cfg *config.Config) ([]*Rule, error) {
 		if strings.Contains(pkg, ".") {
 			continue // nested helper packages are not rules
 		}
-		r, err := ruleFromAnnotations(pkg, a)
+		r, err := ruleFromAnnotations(pkg, a, cfg.Params)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s (%s): %w", pkgPath, ref.Location, err))
 			continue

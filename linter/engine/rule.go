@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -31,8 +32,10 @@ type Rule struct {
 	Severity    string   `json:"severity"`
 	Scope       string   `json:"scope"`
 	Runs        []string `json:"runs"`
-	// Kinds are the object kinds the rule looks at (custom.kinds); empty means every document.
-	// The engine evaluates a rule only for objects of its kinds; the Rego still checks the kind.
+	// Kinds are the object kinds the rule looks at (custom.kinds; "" stands for documents
+	// without a kind, such as Chart.yaml); absent means every document, an empty list none
+	// (findings produced in Go, repo-pass or loader-diagnostic rules). The engine evaluates a
+	// rule only for objects of its kinds; the Rego still checks the kind.
 	Kinds []string `json:"kinds,omitempty"`
 	Sources     []Source `json:"sources"`
 	Disabled    bool     `json:"disabled,omitempty"`
@@ -69,7 +72,7 @@ func (r *Rule) SourceText() string {
 	return strings.Join(parts, "; ")
 }
 
-func ruleFromAnnotations(pkg string, a *ast.Annotations) (*Rule, error) {
+func ruleFromAnnotations(pkg string, a *ast.Annotations, params map[string]any) (*Rule, error) {
 	r := &Rule{Package: pkg, Title: a.Title, Description: strings.TrimSpace(a.Description)}
 	get := func(key string) string {
 		s, _ := a.Custom[key].(string)
@@ -102,11 +105,24 @@ func ruleFromAnnotations(pkg string, a *ast.Annotations) (*Rule, error) {
 		r.Kinds = []string{}
 		for _, x := range kinds {
 			s, ok := x.(string)
-			if !ok || s == "" {
-				return nil, fmt.Errorf("custom.kinds must list kind names")
+			if !ok {
+				return nil, fmt.Errorf("custom.kinds must list kind names (\"\" for documents without a kind)")
 			}
 			r.Kinds = append(r.Kinds, s)
 		}
+	}
+	if name, ok := a.Custom["kinds_param"].(string); ok {
+		// the kinds are the keys of a parameter object (e.g. secrets.pod_spec_paths), so
+		// configuration that adds a kind also makes the engine evaluate the rule for it
+		m, err := paramObject(params, name)
+		if err != nil {
+			return nil, fmt.Errorf("custom.kinds_param: %w", err)
+		}
+		r.Kinds = append([]string{}, r.Kinds...)
+		for k := range m {
+			r.Kinds = append(r.Kinds, k)
+		}
+		sort.Strings(r.Kinds)
 	}
 	if len(r.Runs) == 0 {
 		r.Runs = []string{RunsCLI}
@@ -121,4 +137,21 @@ func ruleFromAnnotations(pkg string, a *ast.Annotations) (*Rule, error) {
 		return nil, fmt.Errorf("related_resources (the rule's source of truth) is required")
 	}
 	return r, nil
+}
+
+// paramObject returns the object at the dotted path of params.
+func paramObject(params map[string]any, dotted string) (map[string]any, error) {
+	var cur any = params
+	for _, key := range strings.Split(dotted, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("parameter %s is not an object", dotted)
+		}
+		cur = m[key]
+	}
+	m, ok := cur.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("parameter %s is not an object", dotted)
+	}
+	return m, nil
 }

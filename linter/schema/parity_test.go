@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,70 +10,19 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/yannh/kubeconform/pkg/resource"
 	"github.com/yannh/kubeconform/pkg/validator"
-
-	"github.com/openova-io/ova-lint/linter/schema/internal/convert"
 )
 
-// kubeconformLocation is the only schema location kubeconform is ever
-// given: a local directory (never the network default, which an empty list
-// would select). Full-group template, as DESIGN.md §5 asks: the short
-// suffix would make Flux's Kustomization and kustomize's collide.
-const kubeconformLocation = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
-
-// exportForKubeconform writes the catalog selected by opts (plus the given
-// CRDs) as a local kubeconform schema directory and returns the schema
-// location template. Catalog documents are written as they are, with the
-// mem:// base rewritten to file://; every kind gets a small file that
-// $refs its definition.
+// exportForKubeconform writes v's catalogue plus the CRD files for kubeconform (see
+// ExportForKubeconform) into a temporary directory.
 func exportForKubeconform(tb testing.TB, v *Validator, crdFiles ...string) string {
 	tb.Helper()
-	dir := tb.TempDir()
-	catDir := filepath.Join(dir, "catalogs")
-	require.NoError(tb, os.MkdirAll(catDir, 0o755))
-	base := "file://" + filepath.ToSlash(catDir) + "/"
-
-	kinds := map[string]string{} // KindKey -> absolute file URL of its definition
-	write := func(resource string, defs map[string]any) {
-		raw, err := json.Marshal(map[string]any{"definitions": defs})
-		require.NoError(tb, err)
-		raw = []byte(strings.ReplaceAll(string(raw), convert.CatalogBase, base))
-		require.NoError(tb, os.WriteFile(filepath.Join(catDir, resource), raw, 0o644))
-	}
-	for _, name := range []string{"kubernetes-" + v.KubernetesVersion(), "extra", "flux-" + v.FluxVersion()} {
-		c, err := readCatalog(name)
-		require.NoError(tb, err)
-		res := resourceName(name)
-		write(res, c.definitions)
-		for k, def := range c.kinds {
-			kinds[k] = base + res + "#/definitions/" + convert.PointerEscape(def)
-		}
-	}
-	crdDefs := map[string]any{}
+	var crds []map[string]any
 	for _, f := range crdFiles {
-		norm, err := jsonValue(loadDoc(tb, f))
-		require.NoError(tb, err)
-		vers, err := convert.CRD(norm.(map[string]any), convert.ObjectMetaRef)
-		require.NoError(tb, err)
-		for _, ver := range vers {
-			key := convert.KindKey(ver.APIVersion, ver.Kind)
-			crdDefs[key] = ver.Schema
-			kinds[key] = base + "crds.json#/definitions/" + convert.PointerEscape(key)
-		}
+		crds = append(crds, loadDoc(tb, f))
 	}
-	write("crds.json", crdDefs)
-
-	for key, ref := range kinds {
-		apiVersion, kind, _ := cutKindKey(key)
-		group, version := apiVersion, apiVersion // kubeconform: "v1" -> group "v1"
-		if i := strings.LastIndex(apiVersion, "/"); i >= 0 {
-			group, version = apiVersion[:i], apiVersion[i+1:]
-		}
-		p := filepath.Join(dir, "schemas", group, strings.ToLower(kind)+"_"+version+".json")
-		require.NoError(tb, os.MkdirAll(filepath.Dir(p), 0o755))
-		raw, _ := json.Marshal(map[string]any{"$ref": ref})
-		require.NoError(tb, os.WriteFile(p, raw, 0o644))
-	}
-	return filepath.Join(dir, "schemas") + "/" + kubeconformLocation
+	loc, err := v.ExportForKubeconform(tb.TempDir(), crds...)
+	require.NoError(tb, err)
+	return loc
 }
 
 func newKubeconform(tb testing.TB, location string) validator.Validator {

@@ -13,6 +13,7 @@
 #   severity: error
 #   scope: repo
 #   runs: [cli]
+#   kinds: [Blueprint, ""]
 package ova.rules.blueprint_version
 
 import data.ova.lib.k8s

@@ -14,6 +14,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli, admission]
+#   kinds_param: secrets.pod_spec_paths
 package ova.rules.literal_credential
 
 import data.ova.lib.k8s

@@ -11,6 +11,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli]
+#   kinds: []
 package ova.rules.duplicate_key
 
 violation contains v if {

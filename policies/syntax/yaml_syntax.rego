@@ -11,6 +11,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli]
+#   kinds: []
 package ova.rules.yaml_syntax
 
 violation contains v if {
