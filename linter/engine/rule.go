@@ -36,9 +36,9 @@ type Rule struct {
 	// without a kind, such as Chart.yaml); absent means every document, an empty list none
 	// (findings produced in Go, repo-pass or loader-diagnostic rules). The engine evaluates a
 	// rule only for objects of its kinds; the Rego still checks the kind.
-	Kinds []string `json:"kinds,omitempty"`
-	Sources     []Source `json:"sources"`
-	Disabled    bool     `json:"disabled,omitempty"`
+	Kinds    []string `json:"kinds,omitempty"`
+	Sources  []Source `json:"sources"`
+	Disabled bool     `json:"disabled,omitempty"`
 	// Package is the last segment of the rule's package path (data.ova.rules.<Package>).
 	Package string `json:"package"`
 }
