@@ -2,6 +2,7 @@ package linter_test
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,8 @@ import (
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/loader"
+	"github.com/openova-io/ova-lint/linter/report"
+	"github.com/openova-io/ova-lint/linter/schema"
 )
 
 // benchCorpus generates a deterministic tree of n documents once per benchmark.
@@ -36,7 +39,7 @@ func BenchmarkLint(b *testing.B) {
 			require.NoError(b, err)
 			eng, err := engine.New(ctx, engine.Options{Config: cfg})
 			require.NoError(b, err)
-			l := linter.New(eng, cfg, linter.Options{})
+			l := linter.New(eng, cfg, linter.Options{Schema: &schema.Options{}})
 			b.ResetTimer()
 			for b.Loop() {
 				rep, err := l.Lint(ctx, []string{dir})
@@ -93,3 +96,37 @@ func docsName(n int) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// BenchmarkWalk is the load stage: finding the YAML files of a generated 10k-document tree.
+func BenchmarkWalk(b *testing.B) {
+	dir, _ := benchCorpus(b, 10000)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := loader.Walk(ctx, []string{dir}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReport is the report stage: every format over the findings of a 10k-document tree.
+func BenchmarkReport(b *testing.B) {
+	dir, _ := benchCorpus(b, 10000)
+	ctx := context.Background()
+	cfg, err := config.Default()
+	require.NoError(b, err)
+	eng, err := engine.New(ctx, engine.Options{Config: cfg})
+	require.NoError(b, err)
+	rep, err := linter.New(eng, cfg, linter.Options{}).Lint(ctx, []string{dir})
+	require.NoError(b, err)
+	for _, format := range report.Formats() {
+		write, err := report.Lookup(format)
+		require.NoError(b, err)
+		b.Run(format, func(b *testing.B) {
+			for b.Loop() {
+				if err := write(io.Discard, rep, report.Options{Rules: eng.Rules()}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
