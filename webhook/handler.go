@@ -135,9 +135,10 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	resp := d.Response()
 	verdict := outcome(d)
 	h.metrics.observe(d, verdict)
-	level := slog.LevelInfo
-	if !d.Checked {
-		level = slog.LevelDebug
+	// Denials and warnings are news; clean and skipped reviews are debug lines.
+	level := slog.LevelDebug
+	if len(d.Denials) > 0 || len(d.Warnings) > 0 {
+		level = slog.LevelInfo
 	}
 	if h.log.Enabled(ctx, level) {
 		attrs := append(requestAttrs(req, d), slog.String("decision", verdict), slog.Duration("duration", time.Since(start)))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -79,6 +80,12 @@ func runServe(cmd *cobra.Command, streams IO, f *serveFlags) error {
 	// controller-runtime logs through logr: send it to the same structured log. Its per-request
 	// lines are at V(5) and quote response messages; "debug" is V(4), so they never show.
 	ctrllog.SetLogger(logr.FromSlogHandler(logger.Handler()))
+	// A batch lint may trade memory for fewer collections; a long-running webhook wants a small,
+	// steady footprint (chart/README.md, "Sizing"): Go's default GC pacing unless GOGC is set.
+	// GOMEMLIMIT (the chart sets it from the memory limit) still bounds the heap.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(100)
+	}
 
 	cfg, err := f.load(".")
 	if err != nil {

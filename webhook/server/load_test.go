@@ -1,0 +1,357 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// TestLoad is a bounded load run over TLS on loopback against the real `ova-lint serve` binary:
+// OVA_LINT_LOADTEST=1 go test ./webhook/server -run TestLoad -v
+//
+// 50 concurrent clients (OVA_LINT_LOADTEST_CONCURRENCY) for 20 s (OVA_LINT_LOADTEST_DURATION)
+// send a mix of AdmissionReviews over keep-alive TLS connections; it prints req/s, latency
+// percentiles and the server's peak RSS (VmHWM). Targets on 2 cores: >= 2,000 req/s, p99 <= 5 ms,
+// RSS <= 64 MiB.
+func TestLoad(t *testing.T) {
+	if os.Getenv("OVA_LINT_LOADTEST") != "1" {
+		t.Skip("load run: set OVA_LINT_LOADTEST=1 (50 clients for 20 s against the built binary)")
+	}
+	concurrency := envInt(t, "OVA_LINT_LOADTEST_CONCURRENCY", 50)
+	duration := 20 * time.Second
+	if d := os.Getenv("OVA_LINT_LOADTEST_DURATION"); d != "" {
+		var err error
+		duration, err = time.ParseDuration(d)
+		require.NoError(t, err)
+	}
+
+	bin := buildBinary(t)
+	ca, caKey, caPEM := newCA(t)
+	certDir := t.TempDir()
+	newServingCert(t, ca, caKey, caPEM, 1).write(t, certDir)
+	port, probe := freePort(t), fmt.Sprintf("127.0.0.1:%d", freePort(t))
+
+	cmd := exec.Command(bin, "serve", "--cert-dir", certDir, "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--probe-addr", probe, "--namespace", "ova-lint")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	require.NoError(t, cmd.Start())
+	pid := cmd.Process.Pid
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(40 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + probe + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 20*time.Second, 50*time.Millisecond, "server not ready: %s", &logs)
+	idleRSS := readStatus(t, pid, "VmRSS")
+
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	transport := &http.Transport{
+		TLSClientConfig:     &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"},
+		MaxIdleConns:        concurrency,
+		MaxIdleConnsPerHost: concurrency,
+		MaxConnsPerHost:     concurrency,
+		IdleConnTimeout:     time.Minute,
+	}
+	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
+	url := fmt.Sprintf("https://127.0.0.1:%d/validate", port)
+	bodies := loadMix(t)
+
+	// warm up the connections and the server
+	for i := 0; i < concurrency; i++ {
+		require.NoError(t, post(client, url, bodies[i%len(bodies)]))
+	}
+
+	// Phase 1, the targets: 50 clients offering a fixed total rate (open loop). Latency counts from
+	// each request's scheduled start, so a stalled server cannot hide its queue.
+	rate := envInt(t, "OVA_LINT_LOADTEST_RATE", 2000)
+	paced := run(t, pid, client, url, bodies, concurrency, duration, rate)
+	hwmPaced := readStatus(t, pid, "VmHWM")
+	// Phase 2, the capacity: the same clients as fast as the server answers (closed loop).
+	flat := run(t, pid, client, url, bodies, concurrency, duration, 0)
+	hwm := readStatus(t, pid, "VmHWM")
+
+	report := fmt.Sprintf("load run: %d clients over keep-alive TLS on loopback, %s per phase, %d-review mix, GOMAXPROCS=%s, server RSS idle %.1f MiB\n",
+		concurrency, duration, len(bodies), gomaxprocs(), mib(idleRSS)) +
+		paced.String(fmt.Sprintf("offered %d req/s", rate), hwmPaced) +
+		flat.String("as fast as answered", hwm)
+	t.Log("\n" + report)
+	fmt.Print(report)
+	for _, target := range []struct {
+		ok   bool
+		what string
+	}{
+		{paced.rps >= 0.98*float64(rate) && rate >= 2000, fmt.Sprintf("throughput %.0f req/s at the offered rate (target >= 2000)", paced.rps)},
+		{paced.pct(0.99) <= 5*time.Millisecond, fmt.Sprintf("p99 %s at %d req/s (target <= 5ms)", paced.pct(0.99), rate)},
+		{hwm <= 64<<20, fmt.Sprintf("peak RSS %.1f MiB over both phases (target <= 64 MiB)", mib(hwm))},
+	} {
+		verdict := "met"
+		if !target.ok {
+			verdict = "MISSED"
+		}
+		t.Logf("target %s: %s", verdict, target.what)
+	}
+	require.Zero(t, paced.errs+flat.errs, "errors under load (first: %s)", paced.firstErr+flat.firstErr)
+
+	// graceful stop under no load
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-exited:
+		require.NoError(t, err, "serve exits 0 on SIGTERM:\n%s", tail(logs.String(), 20))
+	case <-time.After(40 * time.Second):
+		t.Fatal("serve did not stop on SIGTERM")
+	}
+}
+
+// result is one phase of the load run.
+type result struct {
+	lat      []time.Duration
+	rps      float64
+	errs     int64
+	firstErr string
+	cpu      float64 // server cores used
+	peakRSS  int64
+	elapsed  time.Duration
+}
+
+func (r result) pct(p float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(p*float64(len(r.lat))))]
+}
+
+func (r result) String(name string, hwm int64) string {
+	us := func(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
+	return fmt.Sprintf("  %-22s %6.0f req/s  p50 %-8s p90 %-8s p99 %-8s p99.9 %-8s max %-8s  %d ok %d errors  server CPU %.2f cores, RSS peak sampled %.1f MiB, VmHWM %.1f MiB\n",
+		name+":", r.rps, us(r.pct(0.5)), us(r.pct(0.9)), us(r.pct(0.99)), us(r.pct(0.999)), us(r.pct(1)), len(r.lat), r.errs, r.cpu, mib(r.peakRSS), mib(hwm))
+}
+
+// run drives concurrency clients for d. With rate > 0 each client sends at rate/concurrency per
+// second on a fixed schedule (latency from the scheduled time); with rate 0 back to back.
+func run(t *testing.T, pid int, client *http.Client, url string, bodies [][]byte, concurrency int, d time.Duration, rate int) result {
+	t.Helper()
+	var (
+		wg       sync.WaitGroup
+		errs     atomic.Int64
+		firstErr atomic.Value
+		peakRSS  atomic.Int64
+		lat      = make([][]time.Duration, concurrency)
+	)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(100 * time.Millisecond):
+				if v := readStatus(t, pid, "VmRSS"); v > peakRSS.Load() {
+					peakRSS.Store(v)
+				}
+			}
+		}
+	}()
+	var interval time.Duration
+	if rate > 0 {
+		interval = time.Duration(float64(time.Second) * float64(concurrency) / float64(rate))
+	}
+	cpuBefore := cpuTime(t, pid)
+	start := time.Now()
+	stopAt := start.Add(d)
+	for w := 0; w < concurrency; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			samples := make([]time.Duration, 0, 1<<15)
+			next := start.Add(interval * time.Duration(w) / time.Duration(concurrency))
+			for i := w; ; i++ {
+				if interval > 0 {
+					if wait := time.Until(next); wait > 0 {
+						time.Sleep(wait)
+					}
+				} else {
+					next = time.Now()
+				}
+				if next.After(stopAt) {
+					break
+				}
+				if err := post(client, url, bodies[i%len(bodies)]); err != nil {
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				} else {
+					samples = append(samples, time.Since(next))
+				}
+				next = next.Add(interval)
+			}
+			lat[w] = samples
+		}(w)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(done)
+	r := result{errs: errs.Load(), peakRSS: peakRSS.Load(), elapsed: elapsed}
+	r.cpu = (cpuTime(t, pid) - cpuBefore).Seconds() / elapsed.Seconds()
+	if v, ok := firstErr.Load().(string); ok {
+		r.firstErr = v
+	}
+	for _, s := range lat {
+		r.lat = append(r.lat, s...)
+	}
+	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
+	r.rps = float64(len(r.lat)) / d.Seconds()
+	return r
+}
+
+func post(c *http.Client, url string, body []byte) error {
+	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %s", resp.Status)
+	}
+	return nil
+}
+
+// loadMix is the review mix: Flux CRs clean, denied and warned, and objects Flux applies.
+func loadMix(t *testing.T) [][]byte {
+	t.Helper()
+	docs := []string{
+		`{"apiVersion":"kustomize.toolkit.fluxcd.io/v1","kind":"Kustomization","metadata":{"name":"apps","namespace":"flux-system"},"spec":{"interval":"10m","path":"./apps","prune":true,"wait":true,"sourceRef":{"kind":"GitRepository","name":"platform"},"healthChecks":[{"apiVersion":"apps/v1","kind":"Deployment","name":"api","namespace":"apps"}]}}`,
+		badKustomization,
+		`{"apiVersion":"source.toolkit.fluxcd.io/v1","kind":"GitRepository","metadata":{"name":"platform","namespace":"flux-system"},"spec":{"interval":"1m","url":"https://gitea.fsn1.acme.example/platform/platform.git","ref":{"branch":"main"},"secretRef":{"name":"gitea-token"}}}`,
+		`{"apiVersion":"helm.toolkit.fluxcd.io/v2","kind":"HelmRelease","metadata":{"name":"api","namespace":"flux-system"},"spec":{"interval":"15m","chart":{"spec":{"chart":"api","version":"1.0.0","sourceRef":{"kind":"HelmRepository","name":"platform"}}}}}`,
+		`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"apps","labels":{"kustomize.toolkit.fluxcd.io/name":"apps"}},"spec":{"selector":{"matchLabels":{"app":"api"}},"template":{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"name":"api","image":"ghcr.io/acme/api:1.0.0","env":[{"name":"LOG_LEVEL","value":"info"},{"name":"DB_PASSWORD","valueFrom":{"secretKeyRef":{"name":"db","key":"password"}}}]}]}}}}`,
+		`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"db","namespace":"apps","labels":{"kustomize.toolkit.fluxcd.io/name":"apps"}},"type":"Opaque","data":{"password":"aHVudGVyMg=="}}`,
+	}
+	var out [][]byte
+	for i, doc := range docs {
+		var obj map[string]any
+		require.NoError(t, sigsyaml.Unmarshal([]byte(doc), &obj))
+		apiVersion := obj["apiVersion"].(string)
+		group, version, _ := strings.Cut(apiVersion, "/")
+		if version == "" {
+			group, version = "", apiVersion
+		}
+		md := obj["metadata"].(map[string]any)
+		gvk := metav1.GroupVersionKind{Group: group, Version: version, Kind: obj["kind"].(string)}
+		b, err := json.Marshal(admissionv1.AdmissionReview{
+			TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+			Request: &admissionv1.AdmissionRequest{
+				UID: types.UID("00000000-0000-4000-8000-00000000000" + strconv.Itoa(i)), Kind: gvk, Name: md["name"].(string), Namespace: md["namespace"].(string),
+				Resource:  metav1.GroupVersionResource{Group: group, Version: version, Resource: strings.ToLower(gvk.Kind) + "s"},
+				Operation: admissionv1.Create, Object: k8sruntime.RawExtension{Raw: []byte(doc)},
+			},
+		})
+		require.NoError(t, err)
+		out = append(out, b)
+	}
+	return out
+}
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	require.NoError(t, err)
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	bin := filepath.Join(t.TempDir(), "ova-lint")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/ova-lint")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
+// readStatus reads a /proc/<pid>/status field in bytes.
+func readStatus(t *testing.T, pid int, field string) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), field+":"); ok {
+			kb, err := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+			require.NoError(t, err)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// cpuTime is the user+system CPU time of a process.
+func cpuTime(t *testing.T, pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	require.NoError(t, err)
+	fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+func gomaxprocs() string {
+	if v := os.Getenv("GOMAXPROCS"); v != "" {
+		return v
+	}
+	return strconv.Itoa(runtime.GOMAXPROCS(0))
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		n, err := strconv.Atoi(v)
+		require.NoError(t, err, name)
+		return n
+	}
+	return def
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
