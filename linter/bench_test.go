@@ -65,23 +65,35 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
-// BenchmarkEval is the engine stage alone: one Deployment evaluated against every rule.
+// BenchmarkEval is the engine stage alone: one object of each generated kind evaluated against
+// every rule that applies to it.
 func BenchmarkEval(b *testing.B) {
 	dir, _ := benchCorpus(b, 9)
-	data, err := os.ReadFile(filepath.Join(dir, "apps/app-00000/deploy/production/workload.yaml"))
-	require.NoError(b, err)
-	docs, serr := loader.Parse(data, loader.DefaultLimits())
-	require.Nil(b, serr)
 	ctx := context.Background()
 	cfg, err := config.Default()
 	require.NoError(b, err)
 	eng, err := engine.New(ctx, engine.Options{Config: cfg})
 	require.NoError(b, err)
-	in, err := linter.ObjectInput(cfg, docs[0].Object, linter.Source{File: "w.yaml", Path: "w.yaml", Root: "."}, nil)
-	require.NoError(b, err)
-	for b.Loop() {
-		if _, err := eng.Eval(ctx, in); err != nil {
-			b.Fatal(err)
+	files := []string{"clusters/cluster-00/production/app-00000.yaml", "apps/app-00000/deploy/production/workload.yaml", "platform/app-00000/blueprint.yaml", "platform/app-00000/chart/Chart.yaml"}
+	for _, rel := range files {
+		data, err := os.ReadFile(filepath.Join(dir, rel))
+		require.NoError(b, err)
+		docs, serr := loader.Parse(data, loader.DefaultLimits())
+		require.Nil(b, serr)
+		for _, d := range docs {
+			kind, _, _ := linter.Identity(d.Object)
+			if kind == "" {
+				kind = "Chart.yaml"
+			}
+			in, err := linter.ObjectInput(cfg, d.Object, linter.FileSource(rel, rel, ".", d.Index, string(data)), nil)
+			require.NoError(b, err)
+			b.Run(kind, func(b *testing.B) {
+				for b.Loop() {
+					if _, err := eng.Eval(ctx, in); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }

@@ -33,40 +33,79 @@ where := sprintf(" in environment %s", [input.environment.name]) if {
 	params.environments[input.environment.name][input.object.kind]
 } else := ""
 
-# the object is a Flux kind in its own API group, in any served version.
-flux_kind if startswith(input.object.apiVersion, k8s.flux_groups[input.object.kind])
+# the object is a Flux kind in its own API group, in any served version (one body per kind, so
+# OPA's index picks the one that applies).
+flux_kind if {
+	input.object.kind == "GitRepository"
+	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
+}
+
+flux_kind if {
+	input.object.kind == "OCIRepository"
+	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
+}
+
+flux_kind if {
+	input.object.kind == "HelmRepository"
+	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
+}
+
+flux_kind if {
+	input.object.kind == "HelmChart"
+	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
+}
+
+flux_kind if {
+	input.object.kind == "Bucket"
+	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
+}
+
+flux_kind if {
+	input.object.kind == "Kustomization"
+	startswith(input.object.apiVersion, "kustomize.toolkit.fluxcd.io/")
+}
+
+flux_kind if {
+	input.object.kind == "HelmRelease"
+	startswith(input.object.apiVersion, "helm.toolkit.fluxcd.io/")
+}
+
+# complete rules, evaluated once per object whichever body asks
+got := input.object.spec.interval
+
+got_ns := time.parse_duration_ns(got)
+
+want_ns := time.parse_duration_ns(expected)
 
 violation contains v if {
 	flux_kind
-	want := expected
-	got := input.object.spec.interval
-	k8s.duration_ns(got) != k8s.duration_ns(want)
+	got_ns != want_ns
 	v := {
 		"path": ["spec", "interval"],
-		"msg": sprintf("%s reconciles every %s; the platform's sync interval for %s%s is %s", [k8s.display, got, input.object.kind, where, want]),
-		"fix": sprintf("set spec.interval: %s", [want]),
+		"msg": sprintf("%s reconciles every %s; the platform's sync interval for %s%s is %s", [k8s.display, got, input.object.kind, where, expected]),
+		"fix": sprintf("set spec.interval: %s", [expected]),
 	}
 }
 
 violation contains v if {
 	flux_kind
-	want := expected
-	got := input.object.spec.interval
-	not k8s.duration_ns(got)
+	expected
+	got
+	not got_ns
 	v := {
 		"path": ["spec", "interval"],
 		"msg": sprintf("%s has spec.interval %q, which is not a Go duration", [k8s.display, got]),
-		"fix": sprintf("set spec.interval: %s", [want]),
+		"fix": sprintf("set spec.interval: %s", [expected]),
 	}
 }
 
 violation contains v if {
 	flux_kind
-	want := expected
-	not input.object.spec.interval
+	expected
+	not got
 	v := {
 		"path": ["spec"],
-		"msg": sprintf("%s has no spec.interval; the platform's sync interval for %s%s is %s", [k8s.display, input.object.kind, where, want]),
-		"fix": sprintf("add spec.interval: %s", [want]),
+		"msg": sprintf("%s has no spec.interval; the platform's sync interval for %s%s is %s", [k8s.display, input.object.kind, where, expected]),
+		"fix": sprintf("add spec.interval: %s", [expected]),
 	}
 }
