@@ -71,6 +71,7 @@ func TestChartWebhookConfiguration(t *testing.T) {
 
 	hooks := get(vwc, "webhooks").([]any)
 	require.Len(t, hooks, 3)
+	assert.Equal(t, "flux-resources.ova-lint.openova.io", get(hooks, 0, "name"), "the break-glass patch (chart/README.md) addresses /webhooks/0")
 	byName := map[string]any{}
 	for _, h := range hooks {
 		byName[get(h, "name").(string)] = h

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -101,6 +103,13 @@ type: helm.sh/release.v1
 data: {release: SDRzSUFBQUFBQUFBLzZ5V1RXL2JPQkNHLzRyQlBmNjRQL0pwb3dzUEtCUjNpNWFXSHJOZlFTQkhPQUhJUkFBQUE9PQ==}
 `
 )
+
+// breakGlassCheck is the manifest of chart/README.md's "enforcement is back" check.
+const breakGlassCheck = `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: break-glass-check, namespace: flux-system}
+spec: {interval: 10m, path: ./, prune: false, sourceRef: {kind: GitRepository, name: flux-system}}
+`
 
 var deniedRe = regexp.MustCompile(`admission webhook "([^"]+)" denied the request`)
 
@@ -266,6 +275,15 @@ data: {LOG_LEVEL: info}
 			err := create(t, strings.Replace(legacy, "name: legacy,", "name: legacy-2,", 1))
 			return err != nil && strings.Contains(err.Error(), "kustomization-prune")
 		}, 10*time.Second, 100*time.Millisecond, "enforcing again")
+		if c.kubectl != nil {
+			// the README's check that enforcement is back
+			check := filepath.Join(t.TempDir(), "check.yaml")
+			require.NoError(t, os.WriteFile(check, []byte(breakGlassCheck), 0o644))
+			out, err := c.kubectlRun(t, "create", "--dry-run=server", "-f", check)
+			require.Error(t, err)
+			assert.Contains(t, out, "denied the request: ova-lint rejected Kustomization flux-system/break-glass-check")
+			t.Logf("kubectl create --dry-run=server: %s", strings.TrimSpace(out))
+		}
 	})
 	t.Run("an object that slipped in can still be updated; a new error on it cannot", func(t *testing.T) {
 		u := obj(t, legacy)
