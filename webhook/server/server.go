@@ -1,7 +1,3 @@
-// Package server serves an admission handler on controller-runtime's webhook server: TLS from a
-// certificate directory, reloaded when the files change (certwatcher); /healthz, /readyz and
-// Prometheus /metrics on a separate plain-HTTP listener; and a graceful shutdown that first turns
-// not-ready, then stops accepting connections and drains the reviews in flight.
 package server
 
 import (
