@@ -1,0 +1,3 @@
+package ova.rules.no_metadata
+
+violation contains {"msg": "x"} if true
