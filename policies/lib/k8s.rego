@@ -42,8 +42,13 @@ file_base := object.get(input.source, "base", "")
 
 file_dir := object.get(input.source, "dir", "")
 
-# join resolves rel (which may start with ./ or contain ../) against dir.
-join(dir, rel) := concat("/", clean(array.concat(dir_parts(dir), split(rel, "/"))))
+# join resolves rel (which may start with ./ or contain ../) against dir. The common forms
+# ("./chart", "chart") take a short path; only a ".." needs the segment cleaner.
+join(dir, rel) := concat("/", clean(array.concat(dir_parts(dir), split(rel, "/")))) if {
+	contains(rel, "..")
+} else := trim_prefix(rel, "./") if {
+	dir == ""
+} else := concat("/", [dir, trim_prefix(rel, "./")])
 
 dir_parts(dir) := [] if dir == ""
 
