@@ -15,7 +15,13 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Limits bound what one file may cost, so hostile input yields a finding instead of a crash.
+// Limits bound what one file may cost, so hostile input yields a finding instead of a crash or
+// an out-of-memory kill. Each limit is checked before the work it bounds: the size before the
+// file is read past it, the node estimate before yaml.v3 builds its node tree (its memory is
+// about 200 bytes per node), the document count before the next document is kept, the node
+// count during alias expansion. yaml.v3 itself stops at a nesting depth of 10000 in its scanner,
+// so a 100k-deep "[[[[" never reaches a recursive parser; MaxDepth is checked while converting.
+// A zero field means no limit.
 type Limits struct {
 	// MaxFileBytes is the largest file read; larger files are reported, not parsed.
 	MaxFileBytes int64
@@ -23,13 +29,17 @@ type Limits struct {
 	MaxDocuments int
 	// MaxDepth is the deepest nesting of mappings and sequences.
 	MaxDepth int
-	// MaxNodes bounds the nodes of one document after alias expansion ("billion laughs").
+	// MaxNodes bounds the nodes (mapping keys included) of one file, all documents together,
+	// after alias expansion ("billion laughs"). The text is checked against it before parsing
+	// too, with an estimate that counts one node per line and per indicator (- ? : , [ {).
 	MaxNodes int
 }
 
-// DefaultLimits are generous for real GitOps trees and small enough to stop abuse.
+// DefaultLimits are generous for real GitOps trees and small enough to stop abuse. A file at
+// MaxNodes costs about 500 MB while it is linted; a 10 MB list of 100k ConfigMaps (kubeconform's
+// valid_large.yaml) holds 1.3M nodes, a 300 kB CRD about 5k.
 func DefaultLimits() Limits {
-	return Limits{MaxFileBytes: 16 << 20, MaxDocuments: 10000, MaxDepth: 200, MaxNodes: 1_000_000}
+	return Limits{MaxFileBytes: 16 << 20, MaxDocuments: 10000, MaxDepth: 200, MaxNodes: 2_000_000}
 }
 
 // Document is one YAML document of a file.
@@ -67,20 +77,26 @@ func (e *SyntaxError) Error() string {
 var yamlLineRe = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
 
 // Parse decodes every document of data. Documents decoded before a syntax error are returned
-// together with the error, so one broken document loses nothing before it.
+// together with the error, so one broken document loses nothing before it. A limit that is
+// exceeded is a SyntaxError at the position where it was exceeded.
 func Parse(data []byte, limits Limits) ([]Document, *SyntaxError) {
 	if limits.MaxFileBytes > 0 && int64(len(data)) > limits.MaxFileBytes {
-		return nil, &SyntaxError{Message: fmt.Sprintf("file is %d bytes, over the limit of %d", len(data), limits.MaxFileBytes), Line: 1, Column: 1}
+		return nil, &SyntaxError{Message: fmt.Sprintf("not parsed: the file is larger than the limit of %d bytes", limits.MaxFileBytes), Line: 1, Column: 1}
 	}
-	if bytes.IndexByte(data, 0) >= 0 {
-		return nil, &SyntaxError{Message: "binary content (NUL byte)", Line: 1, Column: 1}
+	data = UTF8(data)
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		line, col := offsetPosition(data, i)
+		return nil, &SyntaxError{Message: "binary content (NUL byte)", Line: line, Column: col}
+	}
+	if limits.MaxNodes > 0 {
+		if line := nodeEstimateExceeded(data, limits.MaxNodes); line > 0 {
+			return nil, &SyntaxError{Message: fmt.Sprintf("not parsed: the file holds more than %d YAML nodes by this line (estimated before parsing)", limits.MaxNodes), Line: line, Column: 1}
+		}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
+	c := converter{limits: limits}
 	var docs []Document
 	for index := 0; ; index++ {
-		if limits.MaxDocuments > 0 && index >= limits.MaxDocuments {
-			return docs, &SyntaxError{Message: fmt.Sprintf("more than %d documents in one file", limits.MaxDocuments), Line: 1, Column: 1}
-		}
 		var root yaml.Node
 		err := decode(dec, &root)
 		if errors.Is(err, io.EOF) {
@@ -89,6 +105,13 @@ func Parse(data []byte, limits Limits) ([]Document, *SyntaxError) {
 		if err != nil {
 			return docs, toSyntaxError(err)
 		}
+		if limits.MaxDocuments > 0 && index >= limits.MaxDocuments {
+			line, col := root.Line, root.Column
+			if len(root.Content) > 0 {
+				line, col = root.Content[0].Line, root.Content[0].Column
+			}
+			return docs, &SyntaxError{Message: fmt.Sprintf("not parsed past this point: the file holds more than %d documents", limits.MaxDocuments), Line: max(line, 1), Column: max(col, 1)}
+		}
 		if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
 			continue
 		}
@@ -96,10 +119,14 @@ func Parse(data []byte, limits Limits) ([]Document, *SyntaxError) {
 		if content.Kind == yaml.ScalarNode && content.ShortTag() == "!!null" {
 			continue // an empty document ("---" alone, or comments only)
 		}
-		c := converter{limits: limits}
+		c.duplicates = nil
 		obj, err := c.value(content, 0)
 		if err != nil {
-			return docs, &SyntaxError{Message: err.Error(), Line: content.Line, Column: content.Column}
+			var le *limitError
+			if errors.As(err, &le) {
+				return docs, &SyntaxError{Message: le.msg, Line: max(le.line, 1), Column: max(le.column, 1)}
+			}
+			return docs, &SyntaxError{Message: err.Error(), Line: max(content.Line, 1), Column: max(content.Column, 1)}
 		}
 		docs = append(docs, Document{Index: index, Node: content, Object: obj, DuplicateKeys: c.duplicates})
 	}
@@ -115,40 +142,104 @@ func decode(dec *yaml.Decoder, n *yaml.Node) (err error) {
 	return dec.Decode(n)
 }
 
+// parserProblems are the errors of yaml.v3's parser (as opposed to its scanner). For them the
+// library reports the 0-based line where the enclosing collection starts, so the 1-based line
+// is one more, and the message says which collection the position is about.
+var parserProblems = map[string]string{
+	"did not find expected key":              "in the block mapping that starts here",
+	"did not find expected '-' indicator":    "in the block sequence that starts here",
+	"did not find expected ',' or ']'":       "in the flow sequence that starts here",
+	"did not find expected ',' or '}'":       "in the flow mapping that starts here",
+	"did not find expected node content":     "in the node that starts here",
+	"did not find expected <document start>": "",
+	"found undefined tag handle":             "in the node that starts here",
+}
+
 func toSyntaxError(err error) *SyntaxError {
 	msg := err.Error()
 	line := 1
 	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+		msg = msg[len(m[0]):]
 		if m[1] != "" {
 			line, _ = strconv.Atoi(m[1])
+			if where, ok := parserProblems[msg]; ok {
+				line++
+				if where != "" {
+					msg += " (" + where + ")"
+				}
+			}
 		}
-		msg = msg[len(m[0]):]
 	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		msg = strings.Join(te.Errors, "; ")
 	}
-	return &SyntaxError{Message: msg, Line: line, Column: 1}
+	return &SyntaxError{Message: msg, Line: max(line, 1), Column: 1}
 }
 
 type converter struct {
 	limits     Limits
-	nodes      int
+	nodes      int // across the documents of one file
 	duplicates []DuplicateKey
+	// alias is the outermost alias being expanded: a limit exceeded inside an expansion is
+	// reported where the alias is used.
+	alias *yaml.Node
+	// expanding holds the anchored nodes being expanded, to catch an alias inside the node it
+	// names ("a: &a [*a]"), which yaml.v3 accepts into a node tree: a cycle.
+	expanding map[*yaml.Node]bool
+}
+
+// limitError is a limit exceeded at a node.
+type limitError struct {
+	msg          string
+	line, column int
+}
+
+func (e *limitError) Error() string { return e.msg }
+
+func (c *converter) exceeded(n *yaml.Node, format string, args ...any) error {
+	at := n
+	if c.alias != nil {
+		at = c.alias
+	}
+	return &limitError{msg: fmt.Sprintf(format, args...), line: at.Line, column: at.Column}
+}
+
+// count counts one node (a value or a mapping key) against MaxNodes.
+func (c *converter) count(n *yaml.Node) error {
+	c.nodes++
+	if c.limits.MaxNodes > 0 && c.nodes > c.limits.MaxNodes {
+		if c.alias != nil {
+			return c.exceeded(n, "not parsed: alias expansion makes the file larger than the limit of %d YAML nodes", c.limits.MaxNodes)
+		}
+		return c.exceeded(n, "not parsed: the file holds more than %d YAML nodes", c.limits.MaxNodes)
+	}
+	return nil
 }
 
 func (c *converter) value(n *yaml.Node, depth int) (any, error) {
-	c.nodes++
-	if c.limits.MaxNodes > 0 && c.nodes > c.limits.MaxNodes {
-		return nil, fmt.Errorf("document expands to more than %d nodes (alias expansion or size limit)", c.limits.MaxNodes)
+	if err := c.count(n); err != nil {
+		return nil, err
 	}
 	if c.limits.MaxDepth > 0 && depth > c.limits.MaxDepth {
-		return nil, fmt.Errorf("nesting deeper than %d levels", c.limits.MaxDepth)
+		return nil, c.exceeded(n, "not parsed: nesting deeper than %d levels", c.limits.MaxDepth)
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
 		if n.Alias == nil {
 			return nil, nil
+		}
+		if c.expanding[n.Alias] {
+			return nil, &limitError{msg: fmt.Sprintf("alias *%s is used inside the node it names (a cycle)", n.Value), line: n.Line, column: n.Column}
+		}
+		if c.expanding == nil {
+			c.expanding = map[*yaml.Node]bool{}
+		}
+		c.expanding[n.Alias] = true
+		defer delete(c.expanding, n.Alias)
+		if c.alias == nil {
+			c.alias = n
+			defer func() { c.alias = nil }()
 		}
 		return c.value(n.Alias, depth+1)
 	case yaml.MappingNode:
@@ -162,12 +253,12 @@ func (c *converter) value(n *yaml.Node, depth int) (any, error) {
 				}
 				continue
 			}
+			if err := c.count(k); err != nil {
+				return nil, err
+			}
 			key := keyString(k)
-			if _, dup := m[key]; dup {
-				first := 0
-				if firstLine != nil {
-					first = firstLine[key]
-				}
+			// A key that a merge brought in is overridden, not repeated: only written keys count.
+			if first, dup := firstLine[key]; dup {
 				c.duplicates = append(c.duplicates, DuplicateKey{Key: key, Line: k.Line, Column: k.Column, FirstLine: first})
 			} else {
 				if firstLine == nil {
@@ -252,17 +343,21 @@ func scalar(n *yaml.Node) any {
 			switch x := v.(type) {
 			case int:
 				return int64(x)
-			case int64, uint64, float64:
+			case int64, uint64:
 				return x
+			case float64:
+				if finite(x) {
+					return x
+				}
 			}
 		}
-		if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil && finite(f) {
 			return f
 		}
-		return n.Value
+		return n.Value // "!!int NaN" and "!!int inf" have no JSON form either
 	case "!!float":
 		var f float64
-		if err := n.Decode(&f); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		if err := n.Decode(&f); err == nil && finite(f) {
 			return f
 		}
 		return n.Value // .inf and .nan have no JSON form: keep the text
@@ -270,3 +365,5 @@ func scalar(n *yaml.Node) any {
 		return n.Value // !!str, !!timestamp, !!binary and custom tags keep their text
 	}
 }
+
+func finite(f float64) bool { return !math.IsInf(f, 0) && !math.IsNaN(f) }

@@ -2,6 +2,7 @@ package loader
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
 
 	"gopkg.in/yaml.v3"
@@ -53,14 +54,19 @@ func Position(root *yaml.Node, path []any) (line, column int) {
 	return line, column
 }
 
+// index converts a path element to a sequence index; values that are no int (fractions, out of
+// range of int) are not an index.
 func index(elem any) (int, bool) {
 	switch v := elem.(type) {
 	case int:
 		return v, true
 	case int64:
-		return int(v), true
+		return int(v), v >= math.MinInt && v <= math.MaxInt
 	case float64:
-		return int(v), v == float64(int(v))
+		if v != math.Trunc(v) || v < math.MinInt || v >= math.MaxInt {
+			return 0, false // also NaN and the infinities
+		}
+		return int(v), true
 	case json.Number:
 		i, err := strconv.Atoi(string(v))
 		return i, err == nil
