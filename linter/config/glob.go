@@ -34,24 +34,36 @@ func MatchGlob(pattern, name string) bool {
 	return matchSegments(strings.Split(strings.TrimPrefix(pattern, "./"), "/"), strings.Split(name, "/"))
 }
 
+// matchSegments matches name against pat segment by segment. A "**" matches any run of
+// segments; on a mismatch the match resumes after the last "**" seen, one segment further into
+// the name. Earlier "**" never need revisiting (the last one can absorb whatever they would),
+// so the cost is at most len(pat)*len(name) segment matches, where trying every split for every
+// "**" was exponential in their number.
 func matchSegments(pat, name []string) bool {
-	for len(pat) > 0 {
-		if pat[0] == "**" {
-			rest := pat[1:]
-			for i := 0; i <= len(name); i++ {
-				if matchSegments(rest, name[i:]) {
-					return true
-				}
-			}
+	p, n := 0, 0
+	star, resume := -1, 0 // the last "**" in pat, and the name segment it will absorb up to
+	for n < len(name) {
+		switch {
+		case p < len(pat) && pat[p] == "**":
+			star, resume = p, n
+			p++
+		case p < len(pat) && segmentMatch(pat[p], name[n]):
+			p++
+			n++
+		case star >= 0:
+			resume++
+			p, n = star+1, resume
+		default:
 			return false
 		}
-		if len(name) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(pat[0], name[0]); !ok {
-			return false
-		}
-		pat, name = pat[1:], name[1:]
 	}
-	return len(name) == 0
+	for p < len(pat) && pat[p] == "**" {
+		p++
+	}
+	return p == len(pat)
+}
+
+func segmentMatch(pattern, segment string) bool {
+	ok, _ := path.Match(pattern, segment)
+	return ok
 }
