@@ -78,10 +78,12 @@ type fileResult struct {
 	facts     []map[string]any
 	waivers   []waiver.Site
 	documents int
+	binary    bool // not linted: counted as skipped
 	err       error
 }
 
-// LintFiles lints the given files; skipped is carried into the summary.
+// LintFiles lints the given files; skipped is carried into the summary. Binary files are skipped
+// and counted as skipped too.
 func (l *Linter) LintFiles(ctx context.Context, files []loader.File, skipped int) (*finding.Report, error) {
 	var schemas *schemaCheck
 	if l.opts.Schema != nil {
@@ -126,6 +128,12 @@ feed:
 		if r.err != nil {
 			return nil, r.err
 		}
+		if r.binary {
+			rep.Summary.Files--
+			rep.Summary.Skipped++
+			rep.Summary.Binary++
+			continue
+		}
 		rep.Findings = append(rep.Findings, r.findings...)
 		facts = append(facts, r.facts...)
 		sites = append(sites, r.waivers...)
@@ -153,9 +161,13 @@ func (l *Linter) lintFile(ctx context.Context, f loader.File, schemas *schemaChe
 		res.err = fmt.Errorf("read %s: %w", f.Display, err)
 		return res
 	}
+	if loader.IsBinary(data) {
+		res.binary = true
+		return res
+	}
 	docs, synErr := loader.Parse(data, l.opts.Limits)
 	res.documents = len(docs)
-	text := string(data)
+	text := string(loader.UTF8(data))
 	for _, doc := range docs {
 		src := FileSource(f.Display, f.Rel, f.Root, doc.Index, text)
 		in, err := ObjectInput(l.cfg, doc.Object, src, doc.DuplicateKeys)
@@ -198,11 +210,12 @@ func (l *Linter) lintFile(ctx context.Context, f loader.File, schemas *schemaChe
 	return res
 }
 
+// read reads no more of a file than Parse needs to tell it is over the size limit.
 func (l *Linter) read(f loader.File) ([]byte, error) {
 	if f.OSPath == loader.Stdin {
-		return io.ReadAll(io.LimitReader(l.opts.Stdin, l.opts.Limits.MaxFileBytes+1))
+		return loader.ReadAll(l.opts.Stdin, l.opts.Limits)
 	}
-	return os.ReadFile(f.OSPath)
+	return loader.ReadFile(f.OSPath, l.opts.Limits)
 }
 
 // place turns a violation into a finding at the position of its field path.

@@ -256,7 +256,7 @@ func (t *ties) docs(i int) []doc {
 		return ds
 	}
 	var ds []doc
-	if data, err := os.ReadFile(t.all[i].OSPath); err == nil {
+	if data, err := loader.ReadFile(t.all[i].OSPath, loader.DefaultLimits()); err == nil {
 		parsed, _ := loader.Parse(data, loader.DefaultLimits())
 		for _, d := range parsed {
 			m, _ := d.Object.(map[string]any)

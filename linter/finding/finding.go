@@ -40,12 +40,17 @@ func Compose(problem, fix, source string) string {
 
 // Summary counts what a run looked at and found.
 type Summary struct {
+	// Files counts the files linted; skipped files are not among them.
 	Files     int `json:"files"`
 	Documents int `json:"documents"`
-	Skipped   int `json:"skipped"`
-	Errors    int `json:"errors"`
-	Warnings  int `json:"warnings"`
-	Infos     int `json:"-"`
+	// Skipped counts the files not linted: Helm templates and binary files.
+	Skipped  int `json:"skipped"`
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Infos    int `json:"-"`
+	// Binary counts the skipped files that are binary (hold NUL bytes); the rest of Skipped are
+	// Helm templates. Not part of the JSON contract.
+	Binary int `json:"-"`
 }
 
 // Report is the outcome of one run.

@@ -30,7 +30,7 @@ func Text(w io.Writer, rep *finding.Report, opts Options) error {
 		fmt.Fprintf(bw, "%s:%d:%d: %s %s: %s\n", f.File, f.Line, f.Column, sev, f.Rule, f.Message)
 	}
 	s := rep.Summary
-	summary := fmt.Sprintf("%d files, %d documents, %d skipped (Helm templates): %d errors, %d warnings", s.Files, s.Documents, s.Skipped, s.Errors, s.Warnings)
+	summary := fmt.Sprintf("%d files, %d documents, %d skipped (%s): %d errors, %d warnings", s.Files, s.Documents, s.Skipped, skippedKinds(s), s.Errors, s.Warnings)
 	if s.Infos > 0 {
 		summary += fmt.Sprintf(", %d info", s.Infos)
 	}
@@ -49,4 +49,17 @@ func colour(sev string) string {
 		return ansiYellow
 	}
 	return ansiBlue
+}
+
+// skippedKinds says what the skipped files were: "Helm templates", "binary" or
+// "2 Helm templates, 1 binary".
+func skippedKinds(s finding.Summary) string {
+	templates := s.Skipped - s.Binary
+	switch {
+	case s.Binary == 0:
+		return "Helm templates"
+	case templates == 0:
+		return "binary"
+	}
+	return fmt.Sprintf("%d Helm templates, %d binary", templates, s.Binary)
 }
