@@ -88,7 +88,7 @@ func Walk(ctx context.Context, paths []string, excludes []string) (WalkResult, e
 				}
 				return nil
 			}
-			if !isYAML(d.Name()) || excluded(rel, excludes) {
+			if !isYAML(d.Name()) || excluded(rel, excludes) || !regular(osPath, d) {
 				return nil
 			}
 			if underAny(osPath, templateDirs) {
@@ -109,6 +109,20 @@ func Walk(ctx context.Context, paths []string, excludes []string) (WalkResult, e
 	}
 	sort.SliceStable(res.Files, func(i, j int) bool { return res.Files[i].Display < res.Files[j].Display })
 	return res, nil
+}
+
+// regular reports whether a walked entry is a regular file, or a symbolic link to one. Reading
+// anything else could fail the run (a directory), block it (a named pipe) or never end (a
+// device), so it is not linted; a path given on the command line is read whatever it is.
+func regular(osPath string, d fs.DirEntry) bool {
+	if d.Type().IsRegular() {
+		return true
+	}
+	if d.Type()&fs.ModeSymlink == 0 {
+		return false
+	}
+	fi, err := os.Stat(osPath)
+	return err != nil || fi.Mode().IsRegular() // a broken link: reading it reports the error
 }
 
 func isYAML(name string) bool {
