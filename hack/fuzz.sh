@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Run every Go fuzz target of the CLI side, one after another (go test -fuzz takes one target of
+# one package at a time), each for FUZZTIME (default 5s). A failing input is written to the
+# package's testdata/fuzz/FuzzXxx/ and the script exits non-zero: commit that file with the fix.
+#   hack/fuzz.sh                  # short pass, 5s per target (make test)
+#   FUZZTIME=2m hack/fuzz.sh      # longer pass (make fuzz)
+#   hack/fuzz.sh FuzzMatchGlob    # only the targets named
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-go}
+FUZZTIME=${FUZZTIME:-5s}
+# Minimizing each new interesting input may take the default 60s; keep runs bounded.
+FUZZMINIMIZETIME=${FUZZMINIMIZETIME:-5s}
+# One worker by default: the machine is shared (set FUZZPARALLEL to use more cores).
+FUZZPARALLEL=${FUZZPARALLEL:-1}
+
+targets=(
+	./linter/loader:FuzzParse
+	./linter/loader:FuzzPosition
+	./linter/config:FuzzParse
+	./linter/config:FuzzMatchGlob
+)
+
+for t in "${targets[@]}"; do
+	pkg=${t%%:*} name=${t##*:}
+	if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then
+		continue
+	fi
+	echo "== $pkg $name ($FUZZTIME)"
+	"$GO" test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" \
+		-fuzzminimizetime "$FUZZMINIMIZETIME" -parallel "$FUZZPARALLEL"
+done
