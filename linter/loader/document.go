@@ -88,7 +88,8 @@ func Parse(data []byte, limits Limits) ([]Document, *SyntaxError) {
 		line, col := offsetPosition(data, i)
 		return nil, &SyntaxError{Message: "binary content (NUL byte)", Line: line, Column: col}
 	}
-	if limits.MaxNodes > 0 {
+	// The estimate counts at most one node per byte: a file shorter than MaxNodes needs no scan.
+	if limits.MaxNodes > 0 && len(data) >= limits.MaxNodes {
 		if line := nodeEstimateExceeded(data, limits.MaxNodes); line > 0 {
 			return nil, &SyntaxError{Message: fmt.Sprintf("not parsed: the file holds more than %d YAML nodes by this line (estimated before parsing)", limits.MaxNodes), Line: line, Column: 1}
 		}

@@ -32,6 +32,9 @@ func FuzzParse(f *testing.F) {
 			}
 			checkDocuments(t, docs, err, limits)
 		}
+		if line := nodeEstimateExceeded(data, len(data)+1); line != 0 {
+			t.Fatalf("the node estimate passes one per byte (+1) at line %d: Parse may not skip it for short files", line)
+		}
 	})
 }
 

@@ -257,6 +257,7 @@ func TestNodeEstimate(t *testing.T) {
 			for nodeEstimateExceeded([]byte(tt.src), estimate) > 0 {
 				estimate++
 			}
+			assert.LessOrEqual(t, estimate, len(tt.src)+1, "at most one node per byte (Parse skips the scan below MaxNodes bytes)")
 			assert.GreaterOrEqual(t, estimate, c.nodes-len(docs), "the estimate misses at most one node per document")
 			assert.LessOrEqual(t, estimate, 2*c.nodes, "the estimate is close to the real count")
 		})
