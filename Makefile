@@ -22,9 +22,16 @@ demo: build
 test-deps: controlplane
 	@if [ -x hack/install-test-deps.sh ]; then hack/install-test-deps.sh; fi
 
-## test: everything — formatting, vet, Rego unit tests, golden fixtures, webhook e2e on a real apiserver
+## test: everything — formatting, vet, Rego unit tests, golden fixtures, webhook e2e on a real
+## apiserver, then a short bounded fuzz pass (5 s per target)
 test: test-deps lint
 	KUBEBUILDER_ASSETS='$(CONTROLPLANE_DIR)' OVA_REQUIRE_E2E=1 $(GO) test -count=1 $(PKGS)
+	FUZZTIME=5s hack/fuzz.sh
+
+FUZZTIME ?= 2m
+## fuzz: a longer fuzz pass, FUZZTIME per target (about 8 min at 2m)
+fuzz:
+	FUZZTIME=$(FUZZTIME) hack/fuzz.sh
 
 ## test-unit: the Go and Rego tests without the control plane (e2e tests skip)
 test-unit:

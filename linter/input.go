@@ -85,7 +85,7 @@ func ObjectInput(cfg *config.Config, obj any, src Source, dups []loader.Duplicat
 func SyntaxErrorInput(src Source, e *loader.SyntaxError) (ast.Value, error) {
 	return ast.InterfaceToValue(map[string]any{
 		"source":      src.value(),
-		"parse_error": map[string]any{"message": e.Message, "line": e.Line, "column": e.Column},
+		"parse_error": parseError(e),
 	})
 }
 
@@ -136,4 +136,12 @@ func meta(obj any) (map[string]string, string) {
 		}
 	}
 	return labels, ns
+}
+
+func parseError(e *loader.SyntaxError) map[string]any {
+	m := map[string]any{"message": e.Message, "line": e.Line, "column": e.Column}
+	if e.Fix != "" {
+		m["fix"] = e.Fix
+	}
+	return m
 }

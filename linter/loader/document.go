@@ -68,7 +68,12 @@ type SyntaxError struct {
 	Message string
 	Line    int
 	Column  int
+	// Fix says what to do when it is not a plain syntax fix (a limit was exceeded).
+	Fix string
 }
+
+// limitFix is the advice for a file that exceeds a loader limit.
+const limitFix = "split the file, or remove what inflates it (anchors expanded many times, generated bulk); the loader limits guard the linter and the cluster alike"
 
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("line %d column %d: %s", e.Line, e.Column, e.Message)
@@ -81,7 +86,7 @@ var yamlLineRe = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
 // exceeded is a SyntaxError at the position where it was exceeded.
 func Parse(data []byte, limits Limits) ([]Document, *SyntaxError) {
 	if limits.MaxFileBytes > 0 && int64(len(data)) > limits.MaxFileBytes {
-		return nil, &SyntaxError{Message: fmt.Sprintf("not parsed: the file is larger than the limit of %d bytes", limits.MaxFileBytes), Line: 1, Column: 1}
+		return nil, &SyntaxError{Message: fmt.Sprintf("not parsed: the file is larger than the limit of %d bytes", limits.MaxFileBytes), Line: 1, Column: 1, Fix: limitFix}
 	}
 	data = UTF8(data)
 	if i := bytes.IndexByte(data, 0); i >= 0 {
@@ -91,7 +96,7 @@ func Parse(data []byte, limits Limits) ([]Document, *SyntaxError) {
 	// The estimate counts at most one node per byte: a file shorter than MaxNodes needs no scan.
 	if limits.MaxNodes > 0 && len(data) >= limits.MaxNodes {
 		if line := nodeEstimateExceeded(data, limits.MaxNodes); line > 0 {
-			return nil, &SyntaxError{Message: fmt.Sprintf("not parsed: the file holds more than %d YAML nodes by this line (estimated before parsing)", limits.MaxNodes), Line: line, Column: 1}
+			return nil, &SyntaxError{Message: fmt.Sprintf("not parsed: the file holds more than %d YAML nodes by this line (estimated before parsing)", limits.MaxNodes), Line: line, Column: 1, Fix: limitFix}
 		}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -111,7 +116,7 @@ func Parse(data []byte, limits Limits) ([]Document, *SyntaxError) {
 			if len(root.Content) > 0 {
 				line, col = root.Content[0].Line, root.Content[0].Column
 			}
-			return docs, &SyntaxError{Message: fmt.Sprintf("not parsed past this point: the file holds more than %d documents", limits.MaxDocuments), Line: max(line, 1), Column: max(col, 1)}
+			return docs, &SyntaxError{Message: fmt.Sprintf("not parsed past this point: the file holds more than %d documents", limits.MaxDocuments), Line: max(line, 1), Column: max(col, 1), Fix: limitFix}
 		}
 		if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
 			continue
@@ -125,7 +130,7 @@ func Parse(data []byte, limits Limits) ([]Document, *SyntaxError) {
 		if err != nil {
 			var le *limitError
 			if errors.As(err, &le) {
-				return docs, &SyntaxError{Message: le.msg, Line: max(le.line, 1), Column: max(le.column, 1)}
+				return docs, &SyntaxError{Message: le.msg, Line: max(le.line, 1), Column: max(le.column, 1), Fix: limitFix}
 			}
 			return docs, &SyntaxError{Message: err.Error(), Line: max(content.Line, 1), Column: max(content.Column, 1)}
 		}

@@ -122,3 +122,10 @@ test_single_gitea_repo_pass if {
 	some v in vs
 	v.at.name == "three"
 }
+
+test_gitea_url_redacts_credentials if {
+	vs := gitea_url.violation with input as obj_input(repo(object.union(good_spec, {"url": "https://bot:hunter2@git.example.com/a/b.git"})))
+	some v in vs
+	not contains(v.msg, "hunter2")
+	contains(v.msg, "https://***@git.example.com/a/b.git")
+}

@@ -25,7 +25,7 @@ violation contains v if {
 	not regex.match(data.ova.params.gitea.url_pattern, url)
 	v := {
 		"path": ["spec", "url"],
-		"msg": sprintf("%s pulls from %q, which does not follow https://gitea.<location-code>.<sovereign-domain>/<org>/<repo>.git (parameter gitea.url_pattern)", [k8s.display, url]),
+		"msg": sprintf("%s pulls from %q, which does not follow https://gitea.<location-code>.<sovereign-domain>/<org>/<repo>.git (parameter gitea.url_pattern)", [k8s.display, k8s.redact_url(url)]),
 		"fix": "point spec.url at https://gitea.<location-code>.<sovereign-domain>/<org>/<repo>.git, or list the source in gitea.exempt_urls",
 	}
 }

@@ -78,3 +78,6 @@ duration_ns(d) := time.parse_duration_ns(d) if {
 	is_string(d)
 	regex.match(`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`, d)
 }
+
+# redact_url hides the userinfo of a URL (user:password@) so a message can quote the rest.
+redact_url(url) := regex.replace(url, `://[^@/]+@`, "://***@")

@@ -20,6 +20,6 @@ violation contains v if {
 		"line": err.line,
 		"column": err.column,
 		"msg": sprintf("invalid YAML: %s", [err.message]),
-		"fix": "fix the syntax at this position (indentation, quoting, a missing colon)",
+		"fix": object.get(err, "fix", "fix the syntax at this position (indentation, quoting, a missing colon)"),
 	}
 }
