@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,9 +58,19 @@ func TestLoad(t *testing.T) {
 	newServingCert(t, ca, caKey, caPEM, 1).write(t, certDir)
 	port, probe := freePort(t), fmt.Sprintf("127.0.0.1:%d", freePort(t))
 
-	cmd := exec.Command(bin, "serve", "--cert-dir", certDir, "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--probe-addr", probe, "--namespace", "ova-lint")
+	args := []string{"serve", "--cert-dir", certDir, "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--probe-addr", probe, "--namespace", "ova-lint"}
+	args = append(args, strings.Fields(os.Getenv("OVA_LINT_LOADTEST_SERVER_ARGS"))...) // e.g. --log-level=warn
+	cmd := exec.Command(bin, args...)
+	// OVA_LINT_LOADTEST_SERVER_ENV="GOGC=200 GOMEMLIMIT=48MiB" tunes the server alone.
+	cmd.Env = append(os.Environ(), strings.Fields(os.Getenv("OVA_LINT_LOADTEST_SERVER_ENV"))...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if path := os.Getenv("OVA_LINT_LOADTEST_SERVER_LOG"); path != "" { // e.g. with GODEBUG=gctrace=1
+		f, err := os.Create(path)
+		require.NoError(t, err)
+		defer f.Close()
+		cmd.Stdout, cmd.Stderr = f, f
+	}
 	require.NoError(t, cmd.Start())
 	pid := cmd.Process.Pid
 	exited := make(chan error, 1)
@@ -101,11 +114,15 @@ func TestLoad(t *testing.T) {
 	// Phase 1, the targets: 50 clients offering a fixed total rate (open loop). Latency counts from
 	// each request's scheduled start, so a stalled server cannot hide its queue.
 	rate := envInt(t, "OVA_LINT_LOADTEST_RATE", 2000)
+	s0 := scrapeLatency(t, probe)
 	paced := run(t, pid, client, url, bodies, concurrency, duration, rate)
+	s1 := scrapeLatency(t, probe)
 	hwmPaced := readStatus(t, pid, "VmHWM")
 	// Phase 2, the capacity: the same clients as fast as the server answers (closed loop).
 	flat := run(t, pid, client, url, bodies, concurrency, duration, 0)
+	s2 := scrapeLatency(t, probe)
 	hwm := readStatus(t, pid, "VmHWM")
+	paced.server, flat.server = s1.quantiles(s0, 0.5, 0.9, 0.99, 0.999), s2.quantiles(s1, 0.5, 0.9, 0.99, 0.999)
 
 	report := fmt.Sprintf("load run: %d clients over keep-alive TLS on loopback, %s per phase, %d-review mix, GOMAXPROCS=%s, server RSS idle %.1f MiB\n",
 		concurrency, duration, len(bodies), gomaxprocs(), mib(idleRSS)) +
@@ -141,7 +158,9 @@ func TestLoad(t *testing.T) {
 
 // result is one phase of the load run.
 type result struct {
-	lat      []time.Duration
+	lat      []time.Duration // from sending the request to reading the whole response
+	sched    []time.Duration // from the scheduled start (open loop): adds the client's own lag
+	server   []time.Duration // p50, p90, p99, p99.9 measured inside the server
 	rps      float64
 	errs     int64
 	firstErr string
@@ -150,21 +169,29 @@ type result struct {
 	elapsed  time.Duration
 }
 
-func (r result) pct(p float64) time.Duration {
-	if len(r.lat) == 0 {
+func (r result) pct(p float64) time.Duration { return percentile(r.lat, p) }
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	return r.lat[min(len(r.lat)-1, int(p*float64(len(r.lat))))]
+	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
 }
 
 func (r result) String(name string, hwm int64) string {
 	us := func(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
 	return fmt.Sprintf("  %-22s %6.0f req/s  p50 %-8s p90 %-8s p99 %-8s p99.9 %-8s max %-8s  %d ok %d errors  server CPU %.2f cores, RSS peak sampled %.1f MiB, VmHWM %.1f MiB\n",
-		name+":", r.rps, us(r.pct(0.5)), us(r.pct(0.9)), us(r.pct(0.99)), us(r.pct(0.999)), us(r.pct(1)), len(r.lat), r.errs, r.cpu, mib(r.peakRSS), mib(hwm))
+		name+":", r.rps, us(r.pct(0.5)), us(r.pct(0.9)), us(r.pct(0.99)), us(r.pct(0.999)), us(r.pct(1)), len(r.lat), r.errs, r.cpu, mib(r.peakRSS), mib(hwm)) +
+		fmt.Sprintf("  %-22s %12s p50 %-8s p90 %-8s p99 %-8s p99.9 %-8s max %-8s  (from the scheduled start: includes the load generator's own lag)\n",
+			"", "", us(percentile(r.sched, 0.5)), us(percentile(r.sched, 0.9)), us(percentile(r.sched, 0.99)), us(percentile(r.sched, 0.999)), us(percentile(r.sched, 1))) +
+		fmt.Sprintf("  %-22s %12s p50 %-8s p90 %-8s p99 %-8s p99.9 %-8s               (inside the server: controller-runtime's latency histogram, ±10%%)\n",
+			"", "", us(r.server[0]), us(r.server[1]), us(r.server[2]), us(r.server[3]))
 }
 
 // run drives concurrency clients for d. With rate > 0 each client sends at rate/concurrency per
-// second on a fixed schedule (latency from the scheduled time); with rate 0 back to back.
+// second on a fixed schedule; with rate 0 back to back. Latency is measured from the send; the
+// open loop also reports it from the scheduled start, which adds the generator's own lag on the
+// shared cores.
 func run(t *testing.T, pid int, client *http.Client, url string, bodies [][]byte, concurrency int, d time.Duration, rate int) result {
 	t.Helper()
 	var (
@@ -173,6 +200,7 @@ func run(t *testing.T, pid int, client *http.Client, url string, bodies [][]byte
 		firstErr atomic.Value
 		peakRSS  atomic.Int64
 		lat      = make([][]time.Duration, concurrency)
+		sched    = make([][]time.Duration, concurrency)
 	)
 	done := make(chan struct{})
 	go func() {
@@ -199,6 +227,7 @@ func run(t *testing.T, pid int, client *http.Client, url string, bodies [][]byte
 		go func(w int) {
 			defer wg.Done()
 			samples := make([]time.Duration, 0, 1<<15)
+			lagged := make([]time.Duration, 0, 1<<15)
 			next := start.Add(interval * time.Duration(w) / time.Duration(concurrency))
 			for i := w; ; i++ {
 				if interval > 0 {
@@ -211,15 +240,17 @@ func run(t *testing.T, pid int, client *http.Client, url string, bodies [][]byte
 				if next.After(stopAt) {
 					break
 				}
+				sent := time.Now()
 				if err := post(client, url, bodies[i%len(bodies)]); err != nil {
 					errs.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
 				} else {
-					samples = append(samples, time.Since(next))
+					samples = append(samples, time.Since(sent))
+					lagged = append(lagged, time.Since(next))
 				}
 				next = next.Add(interval)
 			}
-			lat[w] = samples
+			lat[w], sched[w] = samples, lagged
 		}(w)
 	}
 	wg.Wait()
@@ -230,10 +261,12 @@ func run(t *testing.T, pid int, client *http.Client, url string, bodies [][]byte
 	if v, ok := firstErr.Load().(string); ok {
 		r.firstErr = v
 	}
-	for _, s := range lat {
-		r.lat = append(r.lat, s...)
+	for w := range lat {
+		r.lat = append(r.lat, lat[w]...)
+		r.sched = append(r.sched, sched[w]...)
 	}
 	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
+	sort.Slice(r.sched, func(i, j int) bool { return r.sched[i] < r.sched[j] })
 	r.rps = float64(len(r.lat)) / d.Seconds()
 	return r
 }
@@ -354,4 +387,76 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// latencySnapshot is the server's own view of review latency: controller-runtime's
+// controller_runtime_webhook_latency_seconds native histogram (bucket factor 1.1), from the
+// moment the handler is entered to the response written, without TLS, network or client lag.
+type latencySnapshot struct {
+	schema  int32
+	zero    uint64
+	buckets map[int]uint64
+}
+
+func scrapeLatency(t *testing.T, probe string) latencySnapshot {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+probe+"/metrics", nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", string(expfmt.FmtProtoDelim))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	dec := expfmt.NewDecoder(resp.Body, expfmt.ResponseFormat(resp.Header))
+	snap := latencySnapshot{buckets: map[int]uint64{}}
+	for {
+		var mf dto.MetricFamily
+		if err := dec.Decode(&mf); err != nil {
+			require.ErrorIs(t, err, io.EOF)
+			break
+		}
+		if mf.GetName() != "controller_runtime_webhook_latency_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			h := m.GetHistogram()
+			snap.schema, snap.zero = h.GetSchema(), h.GetZeroCount()
+			idx, count, d := 0, int64(0), 0
+			for _, span := range h.GetPositiveSpan() {
+				idx += int(span.GetOffset())
+				for j := uint32(0); j < span.GetLength(); j++ {
+					count += h.GetPositiveDelta()[d]
+					d++
+					snap.buckets[idx] += uint64(count)
+					idx++
+				}
+			}
+		}
+	}
+	return snap
+}
+
+// quantiles of the reviews between two snapshots (upper bucket bounds, within 10%).
+func (after latencySnapshot) quantiles(before latencySnapshot, qs ...float64) []time.Duration {
+	var idx []int
+	total := after.zero - before.zero
+	for i, c := range after.buckets {
+		if c > before.buckets[i] {
+			idx = append(idx, i)
+			total += c - before.buckets[i]
+		}
+	}
+	sort.Ints(idx)
+	base := math.Pow(2, math.Pow(2, -float64(after.schema)))
+	out := make([]time.Duration, len(qs))
+	for k, q := range qs {
+		want, cum := uint64(math.Ceil(q*float64(total))), after.zero-before.zero
+		for _, i := range idx {
+			cum += after.buckets[i] - before.buckets[i]
+			if cum >= want {
+				out[k] = time.Duration(math.Pow(base, float64(i)) * float64(time.Second))
+				break
+			}
+		}
+	}
+	return out
 }
