@@ -6,7 +6,7 @@ PKGS  := ./...
 
 include hack/controlplane.mk
 
-.PHONY: all build demo test test-unit test-deps lint fmt vet bench fuzz clean
+.PHONY: all build demo test test-unit test-deps lint fmt vet bench fuzz image clean
 
 all: build
 
@@ -56,5 +56,14 @@ bench: build bin/kubeconform
 bin/kubeconform:
 	$(GO) build -o $@ github.com/yannh/kubeconform/cmd/kubeconform
 
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+IMAGE   ?= ghcr.io/openova-io/ova-lint:$(VERSION)
+
+## image: the webhook's container image (static binary, user 65532) as an OCI tarball in dist/,
+## built without a container engine; `docker load -i dist/ova-lint.tar` or `crane push` it
+image:
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w -X github.com/openova-io/ova-lint/internal/cli.Version=$(VERSION)" -o dist/linux-amd64/ova-lint ./cmd/ova-lint
+	$(GO) run ./hack/image -binary dist/linux-amd64/ova-lint -tag $(IMAGE) -version $(VERSION) -out dist/ova-lint.tar
+
 clean:
-	rm -rf bin bench.out bench-cli.md
+	rm -rf bin dist bench.out bench-cli.md
