@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/openova-io/ova-lint/fixtures"
 	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
@@ -23,28 +24,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// fixtureCase is one directory fixtures/rules/<rule>/<case>: its name says the verdict.
-type fixtureCase struct {
-	rule, name, dir string
-	pass            bool
-}
-
-func fixtureCases(t *testing.T) []fixtureCase {
+func fixtureCases(t *testing.T) []fixtures.Case {
 	t.Helper()
-	dirs, err := filepath.Glob("../fixtures/rules/*/*")
+	cases, err := fixtures.Cases("../fixtures/rules")
 	require.NoError(t, err)
-	var cases []fixtureCase
-	for _, d := range dirs {
-		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
-			continue
-		}
-		abs, err := filepath.Abs(d)
-		require.NoError(t, err)
-		name := filepath.Base(d)
-		require.Truef(t, strings.HasPrefix(name, "pass-") || strings.HasPrefix(name, "fail-"), "case %s must start with pass- or fail-", d)
-		cases = append(cases, fixtureCase{rule: filepath.Base(filepath.Dir(d)), name: name, dir: abs, pass: strings.HasPrefix(name, "pass-")})
-	}
-	require.NotEmpty(t, cases)
 	return cases
 }
 
@@ -66,11 +49,11 @@ func lintDir(t *testing.T, dir string) *finding.Report {
 func TestFixtures(t *testing.T) {
 	covered := map[string][2]bool{}
 	for _, c := range fixtureCases(t) {
-		t.Run(c.rule+"/"+c.name, func(t *testing.T) {
-			rep := lintDir(t, c.dir)
+		t.Run(c.Rule+"/"+c.Name, func(t *testing.T) {
+			rep := lintDir(t, c.Dir)
 			var buf bytes.Buffer
 			require.NoError(t, report.JSON(&buf, rep, report.Options{}))
-			golden := filepath.Join(c.dir, "expected.json")
+			golden := filepath.Join(c.Dir, "expected.json")
 			if *update {
 				require.NoError(t, os.WriteFile(golden, buf.Bytes(), 0o644))
 			}
@@ -78,15 +61,15 @@ func TestFixtures(t *testing.T) {
 			require.NoError(t, err, "golden file missing: run go test ./linter -run TestFixtures -update")
 			assert.JSONEq(t, string(want), buf.String())
 
-			if c.pass {
+			if c.Pass {
 				assert.Empty(t, rep.Findings, "a pass- case must be clean")
 			} else {
 				require.NotEmpty(t, rep.Findings, "a fail- case must produce findings")
 				own := 0
 				for _, f := range rep.Findings {
-					if f.Rule == c.rule {
+					if f.Rule == c.Rule {
 						own++
-					} else if !strings.HasPrefix(c.rule, "waiver-") && f.Severity != "info" {
+					} else if !strings.HasPrefix(c.Rule, "waiver-") && f.Severity != "info" {
 						// a broken waiver lets the waived finding through: that one may show too
 						t.Errorf("a fail- case reports its own rule only, got %s: %s", f.Rule, f.Message)
 					}
@@ -96,13 +79,13 @@ func TestFixtures(t *testing.T) {
 				assert.Positive(t, own, "a fail- case reports its own rule")
 			}
 		})
-		v := covered[c.rule]
-		if c.pass {
+		v := covered[c.Rule]
+		if c.Pass {
 			v[0] = true
 		} else {
 			v[1] = true
 		}
-		covered[c.rule] = v
+		covered[c.Rule] = v
 	}
 	// every rule of the catalogue has a passing and a failing case
 	eng, err := engine.New(context.Background(), engine.Options{})

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
 
+	"github.com/openova-io/ova-lint/fixtures"
 	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
@@ -49,25 +50,10 @@ func withoutGapMessages(ks []key) []key {
 	return sortKeys(out)
 }
 
-// fixtureCase is one directory fixtures/rules/<rule>/<case>.
-type fixtureCase struct {
-	rule, name, dir string
-}
-
-func fixtureCases(t *testing.T) []fixtureCase {
+func fixtureCases(t *testing.T) []fixtures.Case {
 	t.Helper()
-	dirs, err := filepath.Glob("../fixtures/rules/*/*")
+	cases, err := fixtures.Cases("../fixtures/rules")
 	require.NoError(t, err)
-	var cases []fixtureCase
-	for _, d := range dirs {
-		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
-			continue
-		}
-		abs, err := filepath.Abs(d)
-		require.NoError(t, err)
-		cases = append(cases, fixtureCase{rule: filepath.Base(filepath.Dir(d)), name: filepath.Base(d), dir: abs})
-	}
-	require.NotEmpty(t, cases, "no fixture cases under ../fixtures/rules")
 	return cases
 }
 
@@ -181,9 +167,9 @@ func TestParity(t *testing.T) {
 	decide := admissionRules(e.engine)
 	seen := map[string]bool{} // rules whose finding went through admission
 	for _, c := range fixtureCases(t) {
-		t.Run(c.rule+"/"+c.name, func(t *testing.T) {
+		t.Run(c.Rule+"/"+c.Name, func(t *testing.T) {
 			var golden finding.Report
-			raw, err := os.ReadFile(filepath.Join(c.dir, "expected.json"))
+			raw, err := os.ReadFile(filepath.Join(c.Dir, "expected.json"))
 			require.NoError(t, err)
 			require.NoError(t, json.Unmarshal(raw, &golden))
 
@@ -204,7 +190,7 @@ func TestParity(t *testing.T) {
 
 			// the CLI way
 			var cli []key
-			for _, f := range cliFindings(t, e, c.dir) {
+			for _, f := range cliFindings(t, e, c.Dir) {
 				if decide[f.Rule] {
 					cli = append(cli, key{f.Rule, f.Severity, f.Kind, f.Namespace, f.Name, f.Message})
 				}
@@ -212,7 +198,7 @@ func TestParity(t *testing.T) {
 			assert.Equal(t, want, sortKeys(cli), "CLI verdict")
 
 			// the admission way
-			got, objects, skipped := admissionVerdicts(t, e, c.dir, func(rule string) bool { return decide[rule] })
+			got, objects, skipped := admissionVerdicts(t, e, c.Dir, func(rule string) bool { return decide[rule] })
 			if assert.Equal(t, withoutGapMessages(wantAdmission), withoutGapMessages(got), "admission verdict") {
 				for _, k := range got {
 					if gap, ok := messageGaps[k.Rule]; ok {
@@ -249,17 +235,17 @@ func TestParityConfiguredGiteaHost(t *testing.T) {
 	only := func(rule string) bool { return rule == "single-gitea" }
 	denied := 0
 	for _, c := range fixtureCases(t) {
-		if c.rule != "single-gitea" {
+		if c.Rule != "single-gitea" {
 			continue
 		}
-		t.Run(c.name, func(t *testing.T) {
+		t.Run(c.Name, func(t *testing.T) {
 			var cli []key
-			for _, f := range cliFindings(t, e, c.dir) {
+			for _, f := range cliFindings(t, e, c.Dir) {
 				if only(f.Rule) {
 					cli = append(cli, key{f.Rule, f.Severity, f.Kind, f.Namespace, f.Name, f.Message})
 				}
 			}
-			got, _, _ := admissionVerdicts(t, e, c.dir, only)
+			got, _, _ := admissionVerdicts(t, e, c.Dir, only)
 			assert.Equal(t, sortKeys(cli), got)
 			denied += len(got)
 		})

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/openova-io/ova-lint/fixtures"
 	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
@@ -89,26 +90,19 @@ func TestFixturesThroughTheAPIServer(t *testing.T) {
 		}
 	}
 
-	dirs, err := filepath.Glob("../../fixtures/rules/*/*")
+	fixtureCases, err := fixtures.Cases("../../fixtures/rules")
 	require.NoError(t, err)
-	require.NotEmpty(t, dirs)
 	cases := map[string][]fixtureObject{}
-	for _, d := range dirs {
-		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
-			continue
-		}
-		cases[d] = fixtureObjects(t, cfg, d)
+	for _, fc := range fixtureCases {
+		cases[fc.Dir] = fixtureObjects(t, cfg, fc.Dir)
 	}
 	c.serveKinds(t, cases)
 
 	checked := map[string]int{}
-	for _, d := range dirs {
-		objs, ok := cases[d]
-		if !ok {
-			continue
-		}
-		rule := filepath.Base(filepath.Dir(d))
-		t.Run(rule+"/"+filepath.Base(d), func(t *testing.T) {
+	for _, fc := range fixtureCases {
+		d, rule := fc.Dir, fc.Rule
+		objs := cases[d]
+		t.Run(rule+"/"+fc.Name, func(t *testing.T) {
 			var golden finding.Report
 			raw, err := os.ReadFile(filepath.Join(d, "expected.json"))
 			require.NoError(t, err)
