@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every Go fuzz target of the CLI side, one after another (go test -fuzz takes one target of
+# Run every Go fuzz target (CLI and webhook), one after another (go test -fuzz takes one target of
 # one package at a time), each for FUZZTIME (default 5s). A failing input is written to the
 # package's testdata/fuzz/FuzzXxx/ and the script exits non-zero: commit that file with the fix.
 #   hack/fuzz.sh                  # short pass, 5s per target (make test)
@@ -20,6 +20,8 @@ targets=(
 	./linter/loader:FuzzPosition
 	./linter/config:FuzzParse
 	./linter/config:FuzzMatchGlob
+	./webhook:FuzzAdmissionReview
+	./webhook:FuzzAdmissionObject
 )
 
 for t in "${targets[@]}"; do
