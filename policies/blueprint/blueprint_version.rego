@@ -58,7 +58,7 @@ violation contains v if {
 	c.version != f.version
 	v := {
 		"at": f.at,
-		"msg": sprintf("Blueprint %s has spec.version %s but its chart %s/Chart.yaml has version %s", [f.at.name, f.version, f.chart_dir, c.version]),
+		"msg": sprintf("Blueprint %s has spec.version %s but its chart (%s/Chart.yaml) has version %s", [f.at.name, f.version, trim_suffix(f.chart, "/"), c.version]),
 		"fix": sprintf("set spec.version: %s (or bump the chart) so blueprint.yaml and Chart.yaml release together", [c.version]),
 	}
 }
@@ -71,7 +71,7 @@ violation contains v if {
 	input.repo.complete
 	v := {
 		"at": f.at,
-		"msg": sprintf("Blueprint %s points at chart %s, but no %s/Chart.yaml was linted", [f.at.name, f.chart, f.chart_dir]),
+		"msg": sprintf("Blueprint %s points at chart %s, but no %s/Chart.yaml was linted", [f.at.name, f.chart, trim_suffix(f.chart, "/")]),
 		"fix": "fix spec.manifests.chart, or lint the tree that holds the chart",
 	}
 }
