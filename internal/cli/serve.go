@@ -39,6 +39,7 @@ type serveFlags struct {
 	evalTimeout, certPollInterval    time.Duration
 	enableHTTP2                      bool
 	logLevel, logFormat              string
+	maxRequestBytes, maxInFlight     int64
 }
 
 func newServeCmd(streams IO) *cobra.Command {
@@ -72,6 +73,8 @@ func newServeCmd(streams IO) *cobra.Command {
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "longest drain of in-flight reviews")
 	fl.DurationVar(&f.evalTimeout, "eval-timeout", webhook.DefaultEvalTimeout, "longest evaluation of one review")
 	fl.BoolVar(&f.enableHTTP2, "enable-http2", false, "offer HTTP/2 on the webhook listener")
+	fl.Int64Var(&f.maxRequestBytes, "max-request-bytes", server.DefaultMaxRequestBytes, "largest AdmissionReview accepted, in bytes (larger: 413); at most the default")
+	fl.Int64Var(&f.maxInFlight, "max-in-flight-bytes", server.DefaultMaxInFlightBytes, "request bytes read and evaluated at once (memory: evaluating takes up to ~5x); others wait, then 429")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "json", "json or text")
 	return cmd
@@ -137,6 +140,7 @@ func runServe(cmd *cobra.Command, streams IO, f *serveFlags) error {
 		ProbeAddr: f.probeAddr, Gatherer: reg,
 		ShutdownDelay: f.shutdownDelay, ShutdownTimeout: f.shutdownTimeout,
 		EnableHTTP2: f.enableHTTP2, Logger: logger,
+		MaxRequestBytes: f.maxRequestBytes, MaxInFlightBytes: f.maxInFlight,
 	})
 	if err != nil {
 		return usage("%v", err)

@@ -344,3 +344,39 @@ func TestMissingCertificateIsAnError(t *testing.T) {
 
 // crRegistry is controller-runtime's registry, where its webhook server keeps its metrics.
 func crRegistry() prometheus.Gatherer { return crmetrics.Registry }
+
+// TestInFlightBudget: with the in-flight budget taken by a review being evaluated, a review that
+// does not fit waits for the apiserver's timeout (?timeout=) and is refused with 429 and
+// Retry-After; once the budget is free, reviews are answered again.
+func TestInFlightBudget(t *testing.T) {
+	slow := &slowHandler{delay: 1500 * time.Millisecond, started: make(chan struct{})}
+	body := review(t)
+	f := start(t, func(h admission.Handler) admission.Handler { slow.next = h; return slow },
+		server.Options{MaxInFlightBytes: int64(len(body)) + 1}) // room for one review at a time
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.review(t, f.client())
+		first <- err
+	}()
+	<-slow.started
+
+	start := time.Now()
+	resp, err := f.client().Post(f.url+"?timeout=300ms", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "%s", raw)
+	assert.Equal(t, "1", resp.Header.Get("Retry-After"))
+	var st metav1.Status
+	require.NoError(t, json.Unmarshal(raw, &st))
+	assert.Equal(t, metav1.StatusReasonTooManyRequests, st.Reason)
+	waited := time.Since(start)
+	assert.GreaterOrEqual(t, waited, 300*time.Millisecond, "waited for the budget")
+	assert.Less(t, waited, 1200*time.Millisecond, "as long as the apiserver's timeout, not the slow review")
+
+	require.NoError(t, <-first, "the review holding the budget is answered")
+	r, err := f.review(t, f.client())
+	require.NoError(t, err)
+	assert.False(t, r.Allowed)
+}
