@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -66,6 +68,11 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			return
 		}
 		defer s.budget.release(weight)
+		if !jsonObjectAhead(r) {
+			w.Header().Set("Connection", "close")
+			writeStatus(w, http.StatusBadRequest, metav1.StatusReasonBadRequest, "the request body is not a JSON AdmissionReview")
+			return
+		}
 		if r.ContentLength >= 0 {
 			next.ServeHTTP(w, r)
 			return
@@ -76,6 +83,37 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		gw.refuse = func() { s.tooLarge(w, r, body.src, -1) }
 		next.ServeHTTP(gw, r)
 	})
+}
+
+// jsonObjectAhead reports whether the body starts (after white space) with "{", and puts what it
+// read back in front of the body. The apiserver sends JSON; anything else would reach the YAML
+// decoder of controller-runtime's deserializer, whose errors quote the document (and are logged).
+func jsonObjectAhead(r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody {
+		return true // controller-runtime answers "request body is empty"
+	}
+	var (
+		peeked []byte
+		buf    [512]byte
+		found  bool
+		ok     bool
+	)
+	for !found {
+		n, err := r.Body.Read(buf[:])
+		chunk := buf[:n]
+		if i := bytes.IndexFunc(chunk, func(c rune) bool { return !unicode.IsSpace(c) }); i >= 0 {
+			found, ok = true, chunk[i] == '{'
+			peeked = append(peeked, chunk[i:]...) // leading white space is dropped
+		}
+		if err != nil {
+			break
+		}
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(peeked), r.Body), r.Body}
+	return ok || !found // an empty or all-white body: controller-runtime's own error
 }
 
 // queueWait is how long a request may wait for the in-flight budget: the timeout the apiserver

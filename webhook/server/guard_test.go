@@ -98,3 +98,27 @@ func TestQueueWait(t *testing.T) {
 		assert.Equal(t, want, queueWait(httptest.NewRequest("POST", url, strings.NewReader(""))), url)
 	}
 }
+
+func TestJSONObjectAhead(t *testing.T) {
+	long := strings.Repeat(" ", 2000)
+	tests := []struct {
+		body, rest string
+		ok         bool
+	}{
+		{`{"a":1}`, `{"a":1}`, true},
+		{" \n\t{\"a\":1}", `{"a":1}`, true},
+		{long + `{"a":1}`, `{"a":1}`, true},
+		{"request: {uid: x}", "request: {uid: x}", false},
+		{"[1]", "[1]", false},
+		{"\ufeff{}", "\ufeff{}", false},
+		{"", "", true},   // empty: controller-runtime's own error
+		{"  ", "", true}, // white only: likewise
+	}
+	for _, tc := range tests {
+		r := httptest.NewRequest("POST", "/validate", strings.NewReader(tc.body))
+		assert.Equal(t, tc.ok, jsonObjectAhead(r), "%q", tc.body)
+		rest, err := io.ReadAll(r.Body)
+		require.NoError(t, err)
+		assert.Equal(t, tc.rest, string(rest), "%q: the body is read on from where it starts", tc.body)
+	}
+}
