@@ -69,6 +69,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		}
 		defer s.budget.release(weight)
 		if !jsonObjectAhead(r) {
+			discard(r.Body, r.ContentLength)
 			w.Header().Set("Connection", "close")
 			writeStatus(w, http.StatusBadRequest, metav1.StatusReasonBadRequest, "the request body is not a JSON AdmissionReview")
 			return
@@ -131,9 +132,7 @@ func queueWait(r *http.Request) time.Duration {
 func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, body io.Reader, size int64) {
 	s.log.Warn("request refused: body over the limit", slog.String("remote", r.RemoteAddr),
 		slog.Int64("bytes", size), slog.Int64("limit", s.opts.MaxRequestBytes))
-	if size <= maxDiscard && body != nil {
-		_, _ = io.CopyN(io.Discard, body, maxDiscard)
-	}
+	discard(body, size)
 	w.Header().Set("Connection", "close")
 	what := "the request body"
 	if size >= 0 {
@@ -141,6 +140,14 @@ func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, body io.Reader
 	}
 	writeStatus(w, http.StatusRequestEntityTooLarge, metav1.StatusReasonRequestEntityTooLarge,
 		fmt.Sprintf("%s is over the limit of %d bytes", what, s.opts.MaxRequestBytes))
+}
+
+// discard reads and throws away up to maxDiscard of a refused body (size -1: of unknown length),
+// so that a client still writing it gets to read the answer; a larger one is not read at all.
+func discard(body io.Reader, size int64) {
+	if size <= maxDiscard && body != nil {
+		_, _ = io.CopyN(io.Discard, body, maxDiscard)
+	}
 }
 
 // writeStatus answers with a Kubernetes Status, which the apiserver reads from a failed webhook
