@@ -6,7 +6,7 @@ PKGS  := ./...
 
 include hack/controlplane.mk
 
-.PHONY: all build demo test test-unit test-deps lint fmt vet bench fuzz image clean
+.PHONY: all build demo test test-unit test-deps lint fmt vet bench loadtest fuzz image clean
 
 all: build
 
@@ -50,10 +50,20 @@ vet:
 	$(GO) vet $(PKGS)
 
 ## bench: the whole lint against kubeconform v0.8.0 on generated 1k/10k/50k-document trees
-## (wall, CPU, docs/s, peak RSS; medians), then the stage benchmarks (compare with benchstat)
+## (wall, CPU, docs/s, peak RSS; medians), then the stage and webhook handler benchmarks
+## (compare with benchstat)
 bench: build bin/kubeconform
 	$(GO) run ./hack/bench -ova $(BIN) -kubeconform bin/kubeconform -sizes 1000,10000,50000 -runs 5 | tee bench-cli.md
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./linter/ ./linter/schema/ | tee bench.out
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./linter/ ./linter/schema/ ./webhook/... | tee bench.out
+
+LOADTEST_DURATION ?= 30s
+## loadtest: the webhook binary under bounded load on loopback (TLS, 50 clients verifying the CA):
+## LOADTEST_DURATION at 2,000 req/s then as fast as answered (req/s, p50/p99, errors, peak RSS),
+## the certificate rotated twice during LOADTEST_DURATION of load, SIGTERM after it, oversized
+## bodies; short versions of the last three run in every `go test` (about 3 min in all)
+loadtest:
+	OVA_LINT_LOADTEST=1 OVA_LINT_LOADTEST_DURATION=$(LOADTEST_DURATION) $(GO) test -count=1 -timeout 20m -v \
+		-run '^(TestLoad|TestCertificateRotationUnderLoad|TestSIGTERMDrainsUnderLoad|TestOversizedRequest)$$' ./webhook/server/
 
 bin/kubeconform:
 	$(GO) build -o $@ github.com/yannh/kubeconform/cmd/kubeconform
