@@ -22,6 +22,7 @@ targets=(
 	./linter/config:FuzzMatchGlob
 	./webhook:FuzzAdmissionReview
 	./webhook:FuzzAdmissionObject
+	./webhook/server:FuzzGuard
 )
 
 for t in "${targets[@]}"; do
