@@ -50,8 +50,11 @@ func newServeCmd(streams IO) *cobra.Command {
 		Long: "Serve the rules that run at admission as a validating admission webhook, with the same engine\n" +
 			"and configuration file as `ova-lint lint`. Error findings deny the request, warnings come back as\n" +
 			"admission warnings. TLS is read from --cert-dir and reloaded when the files change; probes and\n" +
-			"Prometheus metrics are served over plain HTTP on --probe-addr. SIGTERM turns /readyz off,\n" +
-			"waits --shutdown-delay, then drains the reviews in flight.",
+			"Prometheus metrics are served over plain HTTP on --probe-addr. SIGTERM turns /readyz off and\n" +
+			"closes each connection after its next answer for --shutdown-delay, then stops accepting\n" +
+			"connections and answers every review already accepted. A body over --max-request-bytes gets\n" +
+			"413; the bodies read and evaluated at once stay within --max-in-flight-bytes (the memory),\n" +
+			"others wait up to the apiserver's timeout, then get 429. Only JSON bodies are read.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServe(cmd, streams, &f)
@@ -75,7 +78,7 @@ func newServeCmd(streams IO) *cobra.Command {
 	fl.BoolVar(&f.enableHTTP2, "enable-http2", false, "offer HTTP/2 on the webhook listener")
 	fl.Int64Var(&f.maxRequestBytes, "max-request-bytes", server.DefaultMaxRequestBytes, "largest AdmissionReview accepted, in bytes (larger: 413); at most the default")
 	fl.Int64Var(&f.maxInFlight, "max-in-flight-bytes", server.DefaultMaxInFlightBytes, "request bytes read and evaluated at once (memory: evaluating takes up to ~5x); others wait, then 429")
-	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error (debug-4 and below add controller-runtime's per-request lines)")
 	fl.StringVar(&f.logFormat, "log-format", "json", "json or text")
 	return cmd
 }
