@@ -60,7 +60,7 @@ LOADTEST_DURATION ?= 30s
 ## loadtest: the webhook binary under bounded load on loopback (TLS, 50 clients verifying the CA):
 ## LOADTEST_DURATION at 2,000 req/s then as fast as answered (req/s, p50/p99, errors, peak RSS),
 ## the certificate rotated twice during LOADTEST_DURATION of load, SIGTERM after it, oversized
-## bodies; short versions of the last three run in every `go test` (about 3 min in all)
+## bodies; short versions of the last three run in every `go test` (about 4 min in all)
 loadtest:
 	OVA_LINT_LOADTEST=1 OVA_LINT_LOADTEST_DURATION=$(LOADTEST_DURATION) $(GO) test -count=1 -timeout 20m -v \
 		-run '^(TestLoad|TestCertificateRotationUnderLoad|TestSIGTERMDrainsUnderLoad|TestOversizedRequest)$$' ./webhook/server/

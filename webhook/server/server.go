@@ -221,7 +221,7 @@ func (s *Server) notDraining(*http.Request) error {
 //  2. the TLS listener closes: new connections are refused;
 //  3. the connections accepted before are still served: each sends its request, gets its
 //     answer and is closed (net/http's own Shutdown would drop a request it reads after the
-//     shutdown began), until only idle connections remain;
+//     shutdown began), until only connections idle for a second or more remain;
 //  4. the server shuts down: idle connections close, the reviews in flight finish.
 //
 // Steps 2 to 4 take at most ShutdownTimeout. Run returns an error when a listener fails or the
@@ -318,17 +318,31 @@ func (c *connTracker) track(conn net.Conn, state http.ConnState) {
 	}
 }
 
-// busy counts the connections serving a request or about to send their first one (a new
-// connection that has sent nothing for 5 s counts as idle, as in net/http's Shutdown). An HTTP/2
-// connection never leaves the new state here (net/http runs no hooks for it): it counts for its
-// first 5 s, then the Shutdown's GOAWAY drains it.
+// idleGrace is how long a keep-alive connection must have been idle before the shutdown closes
+// it: one that has just answered is likely to carry its client's next request (which then gets
+// its answer and "Connection: close"); closing it could cut that request in the middle.
+const idleGrace = time.Second
+
+// busy counts the connections serving a request, about to send their first one (a new
+// connection that has sent nothing for 5 s counts as idle, as in net/http's Shutdown), or idle
+// for less than idleGrace. An HTTP/2 connection never leaves the new state here (net/http runs
+// no hooks for it): it counts for its first 5 s, then the Shutdown's GOAWAY drains it.
 func (c *connTracker) busy() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := 0
 	for _, st := range c.conns {
-		if st.state == http.StateActive || (st.state == http.StateNew && time.Since(st.since) < 5*time.Second) {
+		switch age := time.Since(st.since); st.state {
+		case http.StateActive:
 			n++
+		case http.StateNew:
+			if age < 5*time.Second {
+				n++
+			}
+		case http.StateIdle:
+			if age < idleGrace {
+				n++
+			}
 		}
 	}
 	return n
