@@ -95,7 +95,7 @@ type Server struct {
 	log      *slog.Logger
 }
 
-// New validates opts, loads the serving certificate and opens the probe listener.
+// New validates opts, loads the serving certificate and opens the webhook and probe listeners.
 func New(opts Options) (*Server, error) {
 	if opts.Handler == nil {
 		return nil, errors.New("webhook server: a handler is required")
