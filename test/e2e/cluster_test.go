@@ -36,6 +36,9 @@ var fluxModules = []string{
 }
 
 // requireControlPlane returns KUBEBUILDER_ASSETS or skips the test (fails with OVA_REQUIRE_E2E=1).
+// crdWait bounds how long envtest waits for installed CRDs to be served.
+const crdWait = 90 * time.Second
+
 func requireControlPlane(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("KUBEBUILDER_ASSETS")
@@ -148,6 +151,8 @@ func startCluster(t *testing.T, assets, values string) *cluster {
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     fluxCRDDirs(t),
 		ErrorIfCRDPathMissing: true,
+		// discovery of new CRDs can take longer than envtest's 10 s default on a loaded machine
+		CRDInstallOptions: envtest.CRDInstallOptions{MaxTime: crdWait},
 		WebhookInstallOptions: envtest.WebhookInstallOptions{
 			LocalServingHost:   "127.0.0.1",
 			ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{&vwc},

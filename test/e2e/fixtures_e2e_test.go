@@ -255,7 +255,7 @@ func (c *cluster) serveKinds(t *testing.T, cases map[string][]fixtureObject) {
 		}
 	}
 	if len(crds) > 0 {
-		_, err := envtest.InstallCRDs(c.cfg, envtest.CRDInstallOptions{CRDs: crds})
+		_, err := envtest.InstallCRDs(c.cfg, envtest.CRDInstallOptions{CRDs: crds, MaxTime: crdWait})
 		require.NoError(t, err)
 		var names []string
 		for _, crd := range crds {
