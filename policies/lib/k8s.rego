@@ -1,4 +1,4 @@
-# Helpers shared by the rules: object identity and Kubernetes/Flux API groups.
+# Helpers shared by the rules: object identity, API groups, file paths and URLs.
 package ova.lib.k8s
 
 # group of an apiVersion ("" for the core group).
@@ -10,27 +10,6 @@ group(api_version) := g if {
 obj := input.object
 
 api_group := group(obj.apiVersion)
-
-# is_flux(kind) holds when the object is the Flux kind in any served version of its group.
-# API group of each Flux kind, with the "/" that separates it from the version.
-flux_groups := {
-	"GitRepository": "source.toolkit.fluxcd.io/",
-	"OCIRepository": "source.toolkit.fluxcd.io/",
-	"HelmRepository": "source.toolkit.fluxcd.io/",
-	"HelmChart": "source.toolkit.fluxcd.io/",
-	"Bucket": "source.toolkit.fluxcd.io/",
-	"Kustomization": "kustomize.toolkit.fluxcd.io/",
-	"HelmRelease": "helm.toolkit.fluxcd.io/",
-}
-
-is_flux(kind) if {
-	obj.kind == kind
-	flux_api
-}
-
-# flux_api holds when the object's apiVersion is in the Flux API group of its kind. Rules guard
-# with `input.object.kind == "<Kind>"` first, so OPA's rule index skips them for other kinds.
-flux_api if startswith(obj.apiVersion, flux_groups[obj.kind])
 
 # human-readable object reference for messages.
 display := sprintf("%s %s", [obj.kind, name]) if {
@@ -71,12 +50,6 @@ dropped(parts, i) if {
 	kept := [p | some k, p in parts; k > i; k < j; not p in {".", "", ".."}]
 	ups := [p | some k, p in parts; k > i; k < j; p == ".."]
 	count(kept) <= count(ups)
-}
-
-# duration in nanoseconds; undefined for an invalid duration.
-duration_ns(d) := time.parse_duration_ns(d) if {
-	is_string(d)
-	regex.match(`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`, d)
 }
 
 # redact_url hides the userinfo of a URL (user:password@) so a message can quote the rest.
