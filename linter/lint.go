@@ -273,7 +273,7 @@ func (l *Linter) repoPass(ctx context.Context, facts []map[string]any) ([]findin
 			continue
 		}
 		str := func(k string) string { s, _ := at[k].(string); return s }
-		line, col := toInt(at["line"]), toInt(at["column"])
+		line, col := v.Line, v.Column
 		if line == 0 {
 			line = 1
 		}
@@ -283,19 +283,4 @@ func (l *Linter) repoPass(ctx context.Context, facts []map[string]any) ([]findin
 		fs = append(fs, newFinding(v, str("file"), line, col, str("kind"), str("namespace"), str("name")))
 	}
 	return fs, nil
-}
-
-func toInt(x any) int {
-	switch n := x.(type) {
-	case int:
-		return n
-	case int64:
-		return int(n)
-	case float64:
-		return int(n)
-	case interface{ Int64() (int64, error) }:
-		i, _ := n.Int64()
-		return int(i)
-	}
-	return 0
 }

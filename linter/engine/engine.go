@@ -162,7 +162,8 @@ type Violation struct {
 	Rule *Rule
 	// Path is the field path inside the object the violation is about (mapping keys and indexes).
 	Path []any
-	// Line and Column, when not zero, are an explicit position (syntax rules).
+	// Line and Column, when not zero, are an explicit position (syntax rules, or the location
+	// of the fact a repo-scope violation is about).
 	Line, Column int
 	// At is the location of the fact a repo-scope violation is about.
 	At map[string]any
@@ -252,6 +253,10 @@ func toViolation(rule *Rule, v map[string]any) Violation {
 	}
 	out.Line = toInt(v["line"])
 	out.Column = toInt(v["column"])
+	if out.Line == 0 && out.At != nil {
+		// a repo-scope violation is placed where its fact was found
+		out.Line, out.Column = toInt(out.At["line"]), toInt(out.At["column"])
+	}
 	return out
 }
 
