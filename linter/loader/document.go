@@ -42,11 +42,13 @@ func DefaultLimits() Limits {
 	return Limits{MaxFileBytes: 16 << 20, MaxDocuments: 10000, MaxDepth: 200, MaxNodes: 2_000_000}
 }
 
-// Document is one YAML document of a file.
+// Document is one YAML document of a file, or one item of a List document (see Parse).
 type Document struct {
-	// Index is the 0-based position of the document in its file.
+	// Index is the 0-based position of the document in its file; the items of a List share the
+	// index of their List.
 	Index int
-	// Node is the document's root content node (a mapping for Kubernetes objects).
+	// Node is the document's root content node (a mapping for Kubernetes objects); for a List
+	// item, the item's node, so positions point into the file.
 	Node *yaml.Node
 	// Object is the document as plain Go values (map[string]any, []any, string, int64, float64,
 	// bool, nil), as JSON would decode it.
@@ -84,6 +86,13 @@ var yamlLineRe = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
 // Parse decodes every document of data. Documents decoded before a syntax error are returned
 // together with the error, so one broken document loses nothing before it. A limit that is
 // exceeded is a SyntaxError at the position where it was exceeded.
+//
+// A List document (kind List or any kind ending in List, such as what `kubectl get -o yaml`
+// writes) whose items are all mappings is returned as one Document per item, as kubectl and
+// kustomize apply it: each item is an object of its own. The items keep their List's Index and
+// count as one document against MaxDocuments (their nodes are counted against MaxNodes like any
+// other). A duplicate key goes to the item it is written in; one outside every item (in the
+// List's own fields) goes to the first item.
 func Parse(data []byte, limits Limits) ([]Document, *SyntaxError) {
 	if limits.MaxFileBytes > 0 && int64(len(data)) > limits.MaxFileBytes {
 		return nil, &SyntaxError{Message: fmt.Sprintf("not parsed: the file is larger than the limit of %d bytes", limits.MaxFileBytes), Line: 1, Column: 1, Fix: limitFix}
@@ -134,8 +143,89 @@ func Parse(data []byte, limits Limits) ([]Document, *SyntaxError) {
 			}
 			return docs, &SyntaxError{Message: err.Error(), Line: max(content.Line, 1), Column: max(content.Column, 1)}
 		}
-		docs = append(docs, Document{Index: index, Node: content, Object: obj, DuplicateKeys: c.duplicates})
+		doc := Document{Index: index, Node: content, Object: obj, DuplicateKeys: c.duplicates}
+		if items := listItems(doc); items != nil {
+			docs = append(docs, items...)
+			continue
+		}
+		docs = append(docs, doc)
 	}
+}
+
+// listItems returns the items of a List document as Documents, or nil when doc is not a List
+// with at least one item and only mappings for items.
+func listItems(doc Document) []Document {
+	m, ok := doc.Object.(map[string]any)
+	if !ok {
+		return nil
+	}
+	kind, _ := m["kind"].(string)
+	items, _ := m["items"].([]any)
+	if !strings.HasSuffix(kind, "List") || len(items) == 0 {
+		return nil
+	}
+	// The node of the items: the last items key written in the List's mapping (the value the
+	// decoded object holds; a merge key never overrides a written key).
+	root := resolveAlias(doc.Node)
+	if root.Kind != yaml.MappingNode {
+		return nil
+	}
+	var seq *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k := root.Content[i]; keyString(k) == "items" && !(k.Value == "<<" && k.ShortTag() == "!!merge") {
+			seq = root.Content[i+1]
+		}
+	}
+	if seq == nil {
+		return nil
+	}
+	seq = resolveAlias(seq)
+	if seq.Kind != yaml.SequenceNode || len(seq.Content) != len(items) {
+		return nil
+	}
+	out := make([]Document, len(items))
+	for i, item := range items {
+		if _, ok := item.(map[string]any); !ok {
+			return nil
+		}
+		out[i] = Document{Index: doc.Index, Node: seq.Content[i], Object: item}
+	}
+	for _, dk := range doc.DuplicateKeys {
+		at := 0
+		for i := range out {
+			if spans(out[i].Node, dk.Line, dk.Column) {
+				at = i
+				break
+			}
+		}
+		out[at].DuplicateKeys = append(out[at].DuplicateKeys, dk)
+	}
+	return out
+}
+
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+// spans reports whether line:column lies in the text of n: from its start to the start of its
+// last descendant (aliases not followed; a key is never the last descendant of a mapping).
+func spans(n *yaml.Node, line, column int) bool {
+	if before(line, column, n.Line, n.Column) {
+		return false
+	}
+	last := n
+	for len(last.Content) > 0 {
+		last = last.Content[len(last.Content)-1]
+	}
+	return !before(last.Line, last.Column, line, column)
+}
+
+// before reports whether position a comes before position b.
+func before(aLine, aCol, bLine, bCol int) bool {
+	return aLine < bLine || aLine == bLine && aCol < bCol
 }
 
 // decode shields the caller from panics inside the YAML library on hostile input.

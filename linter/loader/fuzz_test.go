@@ -45,16 +45,17 @@ func checkDocuments(t *testing.T, docs []Document, err *SyntaxError, limits Limi
 			t.Fatalf("syntax error without a position or message: %+v", err)
 		}
 	}
-	if limits.MaxDocuments > 0 && len(docs) > limits.MaxDocuments {
-		t.Fatalf("%d documents, over the limit of %d", len(docs), limits.MaxDocuments)
-	}
-	last, nodes := -1, 0
+	last, nodes, documents := -1, 0, 0
 	for _, d := range docs {
 		if d.Node == nil || d.Object == nil {
 			t.Fatalf("document %d: node %v, object %v", d.Index, d.Node, d.Object)
 		}
-		if d.Index <= last {
+		// the items of a List share their List's index
+		if d.Index < last {
 			t.Fatalf("document index %d after %d", d.Index, last)
+		}
+		if d.Index != last {
+			documents++
 		}
 		last = d.Index
 		if _, jerr := json.Marshal(d.Object); jerr != nil {
@@ -73,6 +74,9 @@ func checkDocuments(t *testing.T, docs []Document, err *SyntaxError, limits Limi
 				t.Fatalf("document %d: duplicate key without a position: %+v", d.Index, dk)
 			}
 		}
+	}
+	if limits.MaxDocuments > 0 && documents > limits.MaxDocuments {
+		t.Fatalf("%d documents, over the limit of %d", documents, limits.MaxDocuments)
 	}
 	if limits.MaxNodes > 0 && nodes > limits.MaxNodes {
 		t.Fatalf("%d nodes, over the limit of %d", nodes, limits.MaxNodes)

@@ -134,3 +134,84 @@ func TestWalk(t *testing.T) {
 	_, err = loader.Walk(context.Background(), []string{"missing"}, nil)
 	assert.Error(t, err)
 }
+
+func TestParseListItems(t *testing.T) {
+	src := []byte(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: before}
+---
+apiVersion: v1
+kind: List
+metadata:
+  resourceVersion: ""
+  resourceVersion: "1"
+items:
+  - apiVersion: v1
+    kind: Secret
+    metadata:
+      name: a
+    stringData:
+      k: v
+      k: w
+  - {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}
+---
+apiVersion: v1
+kind: SecretList
+items:
+  - apiVersion: v1
+    kind: Secret
+    metadata: {name: c}
+`)
+	docs, serr := loader.Parse(src, loader.DefaultLimits())
+	require.Nil(t, serr)
+	require.Len(t, docs, 4)
+	var names []string
+	var indexes []int
+	for _, d := range docs {
+		md := d.Object.(map[string]any)["metadata"].(map[string]any)
+		names = append(names, md["name"].(string))
+		indexes = append(indexes, d.Index)
+	}
+	assert.Equal(t, []string{"before", "a", "b", "c"}, names)
+	assert.Equal(t, []int{0, 1, 1, 2}, indexes, "the items keep their List's index")
+
+	// positions point into the file
+	line, col := loader.Position(docs[1].Node, []any{"stringData", "k"})
+	assert.Equal(t, [2]int{17, 7}, [2]int{line, col})
+	line, col = loader.Position(docs[2].Node, []any{"metadata", "name"})
+	assert.Equal(t, [2]int{18, 50}, [2]int{line, col})
+	line, col = loader.Position(docs[3].Node, nil)
+	assert.Equal(t, [2]int{23, 5}, [2]int{line, col})
+
+	// a duplicate key goes to the item it is in; one in the List's own fields to the first item
+	assert.ElementsMatch(t, []loader.DuplicateKey{
+		{Key: "resourceVersion", Line: 9, Column: 3, FirstLine: 8},
+		{Key: "k", Line: 17, Column: 7, FirstLine: 16},
+	}, docs[1].DuplicateKeys)
+	assert.Empty(t, docs[2].DuplicateKeys)
+}
+
+func TestParseListsThatStayWhole(t *testing.T) {
+	for name, src := range map[string]string{
+		"no items":            "apiVersion: v1\nkind: List\nitems: []\n",
+		"an item not a map":   "apiVersion: v1\nkind: List\nitems: [{kind: Secret}, 2]\n",
+		"kind not a List":     "apiVersion: v1\nkind: Listing\nitems: [{kind: Secret}]\n",
+		"items not a list":    "apiVersion: v1\nkind: List\nitems: {a: {kind: Secret}}\n",
+		"items only by merge": "base: &b {items: [{kind: Secret}]}\nkind: List\n<<: *b\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			docs, serr := loader.Parse([]byte(src), loader.DefaultLimits())
+			require.Nil(t, serr)
+			require.Len(t, docs, 1)
+			assert.Equal(t, "List", docs[0].Object.(map[string]any)["kind"].(string)[:4])
+		})
+	}
+}
+
+func TestParseListItemsCountAsOneDocument(t *testing.T) {
+	limits := loader.DefaultLimits()
+	limits.MaxDocuments = 1
+	docs, serr := loader.Parse([]byte("kind: List\nitems: [{a: 1}, {b: 2}, {c: 3}]\n"), limits)
+	require.Nil(t, serr)
+	assert.Len(t, docs, 3)
+}

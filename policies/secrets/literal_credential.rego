@@ -5,7 +5,9 @@
 #   PASSWORD, SECRET, TOKEN, API_KEY, ...) must not carry a literal value, and no env value may
 #   embed user:password@ in a URL. Use valueFrom.secretKeyRef on a Secret that External Secrets
 #   Operator writes. Placeholders for Flux post-build substitution (${VAR}) and Kubernetes
-#   dependent variables ($(VAR)) are not literals. The value is never shown.
+#   dependent variables ($(VAR)) are not literals, nor is a reference to a secret kept elsewhere
+#   (secrets.reference_patterns: op://, vault:, ref+, <path:...>, {{ ... }}). The value is never
+#   shown.
 # related_resources:
 #   - ref: platform/flux/README.md#secrets-management
 #     description: platform Flux README, "Secrets Management" (apps read from K8s Secrets only)
@@ -18,6 +20,7 @@
 package ova.rules.literal_credential
 
 import data.ova.lib.k8s
+import data.ova.lib.secrets
 
 params := data.ova.params.secrets
 
@@ -35,6 +38,8 @@ literals contains [spec_path, list, c, i, entry.name, entry.value] if {
 }
 
 placeholder(value) if regex.match(`^\s*(\$\{[^}]+\}|\$\([^)]+\))\s*$`, value)
+
+placeholder(value) if secrets.reference(value)
 
 name_is_credential(name) if {
 	regex.match(params.credential_name_pattern, name)
