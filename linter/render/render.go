@@ -36,7 +36,8 @@ type Release struct {
 	// layers win (a deep merge, as Helm does).
 	Values []ValuesLayer
 	// KubeVersion is the Kubernetes version for .Capabilities.KubeVersion, for
-	// example "1.31" or "v1.31.0"; "" keeps Helm's default.
+	// example "1.31" or "v1.31.0" ("1.31" becomes "v1.31.0", as a cluster
+	// reports it); "" keeps Helm's default.
 	KubeVersion string
 	// APIVersions are extra "group/version" and "group/version/Kind" entries
 	// for .Capabilities.APIVersions.
@@ -347,6 +348,12 @@ func capabilities(kubeVersion string, apiVersions []string) (*chartutil.Capabili
 		kv, err := chartutil.ParseKubeVersion(kubeVersion)
 		if err != nil {
 			return nil, fmt.Errorf("kube version %q: %w", kubeVersion, err)
+		}
+		// A cluster reports a full version (v1.31.0); `helm template
+		// --kube-version 1.31` would keep "v1.31", which semver-based
+		// templates read the same but string comparisons do not.
+		if strings.Count(kv.Version, ".") == 1 {
+			kv.Version += ".0"
 		}
 		caps.KubeVersion = *kv
 	}

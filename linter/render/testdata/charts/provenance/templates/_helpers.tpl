@@ -1,0 +1,3 @@
+{{- define "provenance.fullname" -}}
+{{ .Release.Name }}-provenance
+{{- end }}
