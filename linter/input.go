@@ -29,6 +29,9 @@ type Source struct {
 	Namespace string `json:"namespace,omitempty"`
 	User      string `json:"user,omitempty"`
 	DryRun    bool   `json:"dry_run,omitempty"`
+	// Origin is input.origin: which producer made the document and how (graph.Origin as plain
+	// values); nil for a file's own document, which the rules see as {"producer": "file"}.
+	Origin map[string]any `json:"-"`
 }
 
 // FileSource describes document index of the file at rel (relative to root, forward slashes).
@@ -66,6 +69,7 @@ func ObjectInput(cfg *config.Config, obj any, src Source, dups []loader.Duplicat
 		"object":      obj,
 		"source":      src.value(),
 		"environment": map[string]any{"name": env},
+		"origin":      src.origin(),
 	}
 	if len(dups) > 0 {
 		ds := make([]any, len(dups))
@@ -79,6 +83,28 @@ func ObjectInput(cfg *config.Config, obj any, src Source, dups []loader.Duplicat
 		return nil, fmt.Errorf("build policy input: %w", err)
 	}
 	return v, nil
+}
+
+func (s Source) origin() map[string]any {
+	if s.Origin != nil {
+		return s.Origin
+	}
+	if s.Operation != "" {
+		return map[string]any{"producer": "admission"}
+	}
+	return map[string]any{"producer": "file"}
+}
+
+// RenderErrorInput builds the engine input for a build or render that could not be done:
+// input.object is the Kustomization or HelmRelease that asked for it, input.render_error says
+// what happened (type, message, path).
+func RenderErrorInput(cfg *config.Config, obj any, src Source, renderErr map[string]any) (ast.Value, error) {
+	return ast.InterfaceToValue(map[string]any{
+		"object":       obj,
+		"source":       src.value(),
+		"origin":       src.origin(),
+		"render_error": renderErr,
+	})
 }
 
 // SyntaxErrorInput builds the engine input for a file that did not parse.

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
+	"github.com/openova-io/ova-lint/linter/graph"
 	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/linter/schema"
 	"github.com/openova-io/ova-lint/linter/waiver"
@@ -46,7 +49,26 @@ type Options struct {
 	Now func() time.Time
 	// Schema enables the schema rule with these catalogue versions; nil disables it.
 	Schema *schema.Options
+	// Root is the repository root every path argument is relative to; "" means the deepest
+	// directory that holds them all.
+	Root string
+	// Render builds Kustomizations and renders HelmReleases (the Flux graph) and lints what
+	// they produce: RenderAuto (when the tree holds Flux objects or kustomize roots) or
+	// RenderOff.
+	Render RenderMode
+	// Substitute are values of variables that exist only in the cluster (--substitute); they
+	// extend the config's substitution.variables.
+	Substitute map[string]string
 }
+
+// RenderMode says whether the Flux graph is built and rendered.
+type RenderMode string
+
+// Render modes.
+const (
+	RenderAuto RenderMode = "auto"
+	RenderOff  RenderMode = "off"
+)
 
 // New returns a Linter that evaluates with e under cfg.
 func New(e *engine.Engine, cfg *config.Config, opts Options) *Linter {
@@ -63,28 +85,95 @@ func New(e *engine.Engine, cfg *config.Config, opts Options) *Linter {
 }
 
 // Lint lints the files and directories in paths. An unreadable path is an error; a file that
-// does not parse is a yaml-syntax finding and every other file is still linted.
+// does not parse is a yaml-syntax finding and every other file is still linted. Every path is
+// relative to one repository root (Options.Root, or the deepest directory holding them all);
+// when the paths are not that whole root, the rest of it is read for context (charts, sources,
+// dependsOn targets) and never reported on.
 func (l *Linter) Lint(ctx context.Context, paths []string) (*finding.Report, error) {
-	walked, err := loader.Walk(ctx, paths, l.cfg.Exclude)
+	walked, err := loader.WalkFrom(ctx, l.opts.Root, paths, l.cfg.Exclude)
 	if err != nil {
 		return nil, err
 	}
-	return l.LintFiles(ctx, walked.Files, walked.Skipped)
+	tree := Tree{Root: walked.Root, RootDisplay: walked.RootDisplay, Files: walked.Files, Skipped: walked.Skipped}
+	if !wholeRoot(paths, walked.Root) {
+		all, err := loader.WalkFrom(ctx, walked.Root, []string{walked.Root}, l.cfg.Exclude)
+		if err != nil {
+			return nil, err
+		}
+		linted := make(map[string]bool, len(walked.Files))
+		for _, f := range walked.Files {
+			linted[f.Rel] = true
+		}
+		for _, f := range all.Files {
+			if !linted[f.Rel] {
+				tree.Context = append(tree.Context, f)
+			}
+		}
+	}
+	return l.LintTree(ctx, tree)
+}
+
+// wholeRoot reports whether the paths are the repository root itself.
+func wholeRoot(paths []string, root string) bool {
+	for _, p := range paths {
+		if p == loader.Stdin {
+			return true // standard input has no tree around it
+		}
+		if abs, err := filepath.Abs(p); err == nil && abs == root {
+			return true
+		}
+	}
+	return false
+}
+
+// Tree is what one run lints: the files to report on and the rest of the repository.
+type Tree struct {
+	// Root is the repository root (an OS path); RootDisplay shows it in findings.
+	Root, RootDisplay string
+	// Files are linted and reported on; Context files are read for what repo-scope rules and
+	// the Flux graph need, and never reported on.
+	Files, Context []loader.File
+	// Skipped counts the files the walk skipped (Helm templates).
+	Skipped int
+}
+
+// docResult is what the engine said about one document.
+type docResult struct {
+	index    int
+	findings []finding.Finding
+	facts    []map[string]any
 }
 
 // fileResult is what one worker learned from one file.
 type fileResult struct {
+	docs []docResult
+	// findings are not tied to a document (a syntax error).
 	findings  []finding.Finding
-	facts     []map[string]any
 	waivers   []waiver.Site
 	documents int
 	binary    bool // not linted: counted as skipped
+	patch     bool // a kustomize patch: linted through the build it patches
+	graph     []graph.Doc
+	chart     *graph.Chart
 	err       error
 }
 
 // LintFiles lints the given files; skipped is carried into the summary. Binary files are skipped
 // and counted as skipped too.
 func (l *Linter) LintFiles(ctx context.Context, files []loader.File, skipped int) (*finding.Report, error) {
+	tree := Tree{Files: files, Skipped: skipped, RootDisplay: "."}
+	if len(files) > 0 && files[0].OSPath != loader.Stdin {
+		tree.RootDisplay = files[0].Root
+	}
+	if abs, err := filepath.Abs(tree.RootDisplay); err == nil {
+		tree.Root = abs
+	}
+	return l.LintTree(ctx, tree)
+}
+
+// LintTree lints a tree: every file (its documents), then, unless rendering is off, what the
+// Flux graph builds and renders from it, then the repo-scope rules over all of it.
+func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, error) {
 	var schemas *schemaCheck
 	if l.opts.Schema != nil {
 		v, err := schema.New(*l.opts.Schema)
@@ -93,52 +182,104 @@ func (l *Linter) LintFiles(ctx context.Context, files []loader.File, skipped int
 		}
 		schemas = newSchemaCheck(v, l.engine, l.cfg.Params)
 	}
+	files := append(append([]loader.File{}, tree.Files...), tree.Context...)
+	patches, roots := kustomizeLayout(tree.Root, files)
 	results := make([]fileResult, len(files))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < l.opts.Workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				results[i] = l.lintFile(ctx, files[i], schemas)
-			}
-		}()
-	}
-feed:
-	for i := range files {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
+	l.parallel(ctx, len(files), func(i int) {
+		results[i] = l.lintFile(ctx, files[i], schemas, patches[files[i].Rel])
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 
 	rep := &finding.Report{Findings: []finding.Finding{}}
-	rep.Summary.Files = len(files)
-	rep.Summary.Skipped = skipped
-	var facts []map[string]any
+	rep.Summary.Files = len(tree.Files)
+	rep.Summary.Skipped = tree.Skipped
+	context := map[string]bool{}
+	for _, f := range tree.Context {
+		context[f.Display] = true
+	}
 	var sites []waiver.Site
-	for _, r := range results {
+	var gdocs []graph.Doc
+	var charts []graph.Chart
+	hasFlux := len(roots) > 0
+	for i, r := range results {
 		if r.err != nil {
 			return nil, r.err
 		}
-		if r.binary {
+		gdocs = append(gdocs, r.graph...)
+		if r.chart != nil {
+			charts = append(charts, *r.chart)
+		}
+		if len(r.graph) > 0 {
+			hasFlux = true
+		}
+		if i >= len(tree.Files) {
+			continue
+		}
+		switch {
+		case r.binary:
 			rep.Summary.Files--
 			rep.Summary.Skipped++
 			rep.Summary.Binary++
 			continue
+		case r.patch:
+			rep.Summary.Files--
+			rep.Summary.Skipped++
+			rep.Summary.Patches++
+			continue
 		}
-		rep.Findings = append(rep.Findings, r.findings...)
-		facts = append(facts, r.facts...)
 		sites = append(sites, r.waivers...)
 		rep.Summary.Documents += r.documents
 	}
+
+	var produced []producedResult
+	var graphFindings []finding.Finding
+	if l.opts.Render != RenderOff && hasFlux {
+		g, err := l.produce(ctx, tree, gdocs, charts, roots)
+		if err != nil {
+			return nil, err
+		}
+		rep.Summary.Built, rep.Summary.Rendered = g.Built, g.Rendered
+		if produced, err = l.evalProduced(ctx, tree, g.Produced, schemas); err != nil {
+			return nil, err
+		}
+		if graphFindings, err = l.problems(ctx, tree, g.Problems); err != nil {
+			return nil, err
+		}
+	}
+	// A document that a build produced is judged as built: its file's own verdict gives way
+	// (parse-level findings stay).
+	covered := map[string]bool{}
+	for _, p := range produced {
+		if p.source != "" {
+			covered[p.source] = true
+		}
+	}
+	var facts []map[string]any
+	for i, r := range results {
+		if r.binary || r.patch {
+			continue
+		}
+		rep.Findings = append(rep.Findings, r.findings...)
+		for _, d := range r.docs {
+			if covered[fmt.Sprintf("%s#%d", files[i].Rel, d.index)] {
+				for _, f := range d.findings {
+					if f.Rule == "duplicate-key" {
+						rep.Findings = append(rep.Findings, f)
+					}
+				}
+				continue
+			}
+			rep.Findings = append(rep.Findings, d.findings...)
+			facts = append(facts, d.facts...)
+		}
+	}
+	for _, p := range produced {
+		rep.Findings = append(rep.Findings, p.findings...)
+		facts = append(facts, p.facts...)
+	}
+	rep.Findings = append(rep.Findings, graphFindings...)
 	if schemas != nil {
 		rep.Findings = append(rep.Findings, schemas.finish()...)
 	}
@@ -147,14 +288,69 @@ feed:
 		return nil, err
 	}
 	rep.Findings = append(rep.Findings, repoFindings...)
+	if len(context) > 0 {
+		kept := rep.Findings[:0]
+		for _, f := range rep.Findings {
+			if !context[f.File] {
+				kept = append(kept, f)
+			}
+		}
+		rep.Findings = kept
+	}
+	rep.Findings = dedupe(rep.Findings)
 	judge := waiver.New(l.engine, l.cfg, waiver.Options{Now: l.opts.Now, ReportUnused: l.opts.ReportUnusedWaivers, Partial: l.opts.Partial})
-	rep.Findings = judge.Apply(rep.Findings, sites, files)
+	rep.Findings = judge.Apply(rep.Findings, sites, tree.Files)
 	finding.Sort(rep.Findings)
 	rep.Summary.Count(rep.Findings)
 	return rep, nil
 }
 
-func (l *Linter) lintFile(ctx context.Context, f loader.File, schemas *schemaCheck) fileResult {
+// parallel runs do(0..n-1) on the workers.
+func (l *Linter) parallel(ctx context.Context, n int, do func(int)) {
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < l.opts.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				do(i)
+			}
+		}()
+	}
+feed:
+	for i := 0; i < n; i++ {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// dedupe drops repeated findings: one object reached by two routes is reported once.
+func dedupe(fs []finding.Finding) []finding.Finding {
+	type k struct {
+		rule, file    string
+		line, column  int
+		message, name string
+	}
+	seen := make(map[k]bool, len(fs))
+	out := fs[:0]
+	for _, f := range fs {
+		key := k{f.Rule, f.File, f.Line, f.Column, f.Message, f.Name}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, f)
+	}
+	return out
+}
+
+func (l *Linter) lintFile(ctx context.Context, f loader.File, schemas *schemaCheck, patch bool) fileResult {
 	var res fileResult
 	data, err := l.read(f)
 	if err != nil {
@@ -163,6 +359,10 @@ func (l *Linter) lintFile(ctx context.Context, f loader.File, schemas *schemaChe
 	}
 	if loader.IsBinary(data) {
 		res.binary = true
+		return res
+	}
+	if patch {
+		res.patch = true
 		return res
 	}
 	docs, synErr := loader.Parse(data, l.opts.Limits)
@@ -181,17 +381,28 @@ func (l *Linter) lintFile(ctx context.Context, f loader.File, schemas *schemaChe
 			return res
 		}
 		kind, ns, name := Identity(doc.Object)
+		dr := docResult{index: doc.Index}
 		for _, v := range out.Violations {
-			res.findings = append(res.findings, place(v, f.Display, doc.Node, kind, ns, name))
+			dr.findings = append(dr.findings, place(v, f.Display, doc.Node, kind, ns, name))
 		}
 		if schemas != nil {
-			res.findings = append(res.findings, schemas.check(f.Display, src.Base, doc.Node, doc.Object, kind, ns, name)...)
+			dr.findings = append(dr.findings, schemas.check(f.Display, src.Base, doc.Node, doc.Object, kind, ns, name)...)
 		}
 		if s, ok := waiver.SiteOf(f.Display, doc.Node, doc.Object, kind, ns, name); ok {
 			res.waivers = append(res.waivers, s)
 		}
 		for _, fact := range out.Facts {
-			res.facts = append(res.facts, locate(fact, f, doc.Node, kind, ns, name))
+			dr.facts = append(dr.facts, locate(fact, f.Display, doc.Node, kind, ns, name))
+		}
+		res.docs = append(res.docs, dr)
+		if m, ok := doc.Object.(map[string]any); ok {
+			if graph.Relevant(m) {
+				res.graph = append(res.graph, graph.Doc{Rel: f.Rel, Index: doc.Index, Object: m, Node: doc.Node})
+			}
+			if src.Base == "Chart.yaml" {
+				n, _ := m["name"].(string)
+				res.chart = &graph.Chart{Dir: src.Dir, Name: n, Version: fmt.Sprint(m["version"])}
+			}
 		}
 	}
 	if synErr != nil {
@@ -232,8 +443,12 @@ func place(v engine.Violation, file string, node *yaml.Node, kind, ns, name stri
 
 func newFinding(v engine.Violation, file string, line, col int, kind, ns, name string) finding.Finding {
 	src := v.Rule.SourceText()
+	sev := v.Rule.Severity
+	if v.Severity != "" {
+		sev = v.Severity
+	}
 	return finding.Finding{
-		Rule: v.Rule.ID, Severity: v.Rule.Severity,
+		Rule: v.Rule.ID, Severity: sev,
 		File: file, Line: line, Column: col,
 		Kind: kind, Namespace: ns, Name: name,
 		Message: finding.Compose(v.Message, v.Fix, src),
@@ -243,17 +458,31 @@ func newFinding(v engine.Violation, file string, line, col int, kind, ns, name s
 
 // locate adds the location of a fact's field, so a repo-scope violation can point at it later
 // without keeping the document.
-func locate(fact engine.Fact, f loader.File, node *yaml.Node, kind, ns, name string) map[string]any {
+func locate(fact engine.Fact, file string, node *yaml.Node, kind, ns, name string) map[string]any {
 	path, _ := fact["path"].([]any)
 	line, col := loader.Position(node, path)
+	if line == 0 {
+		line, col = 1, 1
+	}
 	out := make(map[string]any, len(fact)+1)
 	for k, v := range fact {
 		out[k] = v
 	}
-	out["at"] = map[string]any{
-		"file": f.Display, "line": line, "column": col,
+	at := map[string]any{
+		"file": file, "line": line, "column": col,
 		"kind": kind, "namespace": ns, "name": name,
 	}
+	// a fact may name other fields a violation could sit on: "<name>_path" gives at.<name>_line
+	for k, v := range fact {
+		if p, ok := v.([]any); ok && strings.HasSuffix(k, "_path") {
+			l, c := loader.Position(node, p)
+			if l == 0 {
+				l, c = line, col
+			}
+			at[strings.TrimSuffix(k, "_path")+"_line"], at[strings.TrimSuffix(k, "_path")+"_column"] = l, c
+		}
+	}
+	out["at"] = at
 	return out
 }
 

@@ -231,7 +231,7 @@ func (h *Handler) Review(ctx context.Context, req admission.Request) (Decision, 
 	if err != nil {
 		return d, err
 	}
-	var old map[Finding]bool
+	var old map[findingKey]bool
 	if req.Operation == admissionv1.Update && hasErrors(found) && len(req.OldObject.Raw) > 0 {
 		oldObj, err := decodeObject(req.OldObject.Raw)
 		if err != nil {
@@ -241,7 +241,7 @@ func (h *Handler) Review(ctx context.Context, req admission.Request) (Decision, 
 		if err != nil {
 			return d, err
 		}
-		old = make(map[Finding]bool, len(before))
+		old = make(map[findingKey]bool, len(before))
 		for _, f := range before {
 			old[key(f)] = true
 		}
@@ -265,9 +265,12 @@ func (h *Handler) Review(ctx context.Context, req admission.Request) (Decision, 
 }
 
 // key identifies a finding across the old and the new object of an UPDATE.
-func key(f Finding) Finding {
-	return Finding{Finding: finding.Finding{Rule: f.Rule, Message: f.Message}, Field: f.Field}
+func key(f Finding) findingKey {
+	return findingKey{rule: f.Rule, message: f.Message, field: f.Field}
 }
+
+// findingKey identifies a finding across the old and the new object of an UPDATE.
+type findingKey struct{ rule, message, field string }
 
 func hasErrors(fs []Finding) bool {
 	for _, f := range fs {
@@ -298,6 +301,11 @@ func (h *Handler) evaluate(ctx context.Context, req admission.Request, obj map[s
 	}
 	in, err := linter.ObjectInput(h.cfg, obj, src, nil)
 	if err != nil {
+		return nil, err
+	}
+	md, _ := obj["metadata"].(map[string]any)
+	labels, _ := md["labels"].(map[string]any)
+	if in, err = withOrigin(in, labels); err != nil {
 		return nil, err
 	}
 	// Detached from the request: a shutting-down server drains reviews instead of failing them.

@@ -169,6 +169,11 @@ type Violation struct {
 	At map[string]any
 	// Message says what is wrong; Fix what to do.
 	Message, Fix string
+	// File, when set, is the repository-relative file the violation is about, when that is not
+	// the object's own (a rendered Secret's value traced to values.yaml).
+	File string
+	// Severity, when set, overrides the rule's for this violation (a render rule's info case).
+	Severity string
 }
 
 // Fact is a piece of information a repo-scope rule collected from one object. Its "path" names
@@ -224,7 +229,7 @@ func (e *Engine) queryFor(input ast.Value) query {
 		return e.all
 	}
 	o := obj.Get(ast.InternedTerm("object"))
-	if o == nil || obj.Get(ast.InternedTerm("parse")) != nil {
+	if o == nil || obj.Get(ast.InternedTerm("parse")) != nil || obj.Get(ast.InternedTerm("render_error")) != nil {
 		return e.all
 	}
 	kind := ""
@@ -245,6 +250,10 @@ func toViolation(rule *Rule, v map[string]any) Violation {
 	out := Violation{Rule: rule}
 	out.Message, _ = v["msg"].(string)
 	out.Fix, _ = v["fix"].(string)
+	out.File, _ = v["file"].(string)
+	if s, ok := v["severity"].(string); ok && rule.Severity != "" {
+		out.Severity = s
+	}
 	if p, ok := v["path"].([]any); ok {
 		out.Path = p
 	}

@@ -19,6 +19,10 @@ type Finding struct {
 	Name      string `json:"name"`
 	// Message says what is wrong, names the rule's source of truth and what to do.
 	Message string `json:"message"`
+	// Chain names how a built or rendered object came to be: the Kustomization, or the
+	// HelmRelease, chart and template, down to the file it is shown in. Empty for a file's own
+	// documents.
+	Chain []string `json:"chain,omitempty"`
 
 	// Problem, Fix and Source are the parts Message is made of, for formats that show them apart.
 	Problem string `json:"-"`
@@ -51,6 +55,13 @@ type Summary struct {
 	// Binary counts the skipped files that are binary (hold NUL bytes); the rest of Skipped are
 	// Helm templates. Not part of the JSON contract.
 	Binary int `json:"-"`
+	// Patches counts the skipped files that are kustomize patches: linted through the build
+	// they patch. Not part of the JSON contract.
+	Patches int `json:"-"`
+	// Built and Rendered count the documents that kustomize builds and Helm renders produced
+	// (omitted when the Flux graph was not built).
+	Built    int `json:"built,omitempty"`
+	Rendered int `json:"rendered,omitempty"`
 }
 
 // Report is the outcome of one run.

@@ -29,7 +29,9 @@ type File struct {
 
 // WalkResult lists the files to lint and how many were skipped.
 type WalkResult struct {
-	Files []File
+	// Root is the repository root every Rel is relative to (an OS path); RootDisplay shows it.
+	Root, RootDisplay string
+	Files             []File
 	// Skipped counts Helm template files (Go templates under a chart's templates/), which are
 	// not YAML until rendered.
 	Skipped int
@@ -39,13 +41,31 @@ type WalkResult struct {
 var defaultExcludes = map[string]bool{".git": true, "node_modules": true}
 
 // Walk expands the paths (files or directories, recursively) into YAML files, sorted and
-// de-duplicated. An unreadable or missing path is an error: the caller exits with usage status.
+// de-duplicated. Every file's Rel is relative to one repository root: the deepest directory that
+// holds every path (a directory argument itself, a file argument's directory). An unreadable or
+// missing path is an error: the caller exits with usage status.
 func Walk(ctx context.Context, paths []string, excludes []string) (WalkResult, error) {
+	return WalkFrom(ctx, "", paths, excludes)
+}
+
+// WalkFrom is Walk with an explicit repository root; "" means the deepest common directory of
+// the paths. A path outside root is an error.
+func WalkFrom(ctx context.Context, root string, paths []string, excludes []string) (WalkResult, error) {
 	var res WalkResult
 	cwd, err := os.Getwd()
 	if err != nil {
 		return res, fmt.Errorf("working directory: %w", err)
 	}
+	if root == "" {
+		if root, err = CommonRoot(paths); err != nil {
+			return res, err
+		}
+	}
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return res, fmt.Errorf("repository root: %w", err)
+	}
+	res.Root, res.RootDisplay = absRoot, display(cwd, absRoot)
 	seen := map[string]bool{}
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
@@ -59,12 +79,16 @@ func Walk(ctx context.Context, paths []string, excludes []string) (WalkResult, e
 		if err != nil {
 			return res, fmt.Errorf("lint path: %w", err)
 		}
-		root := display(cwd, p)
+		absP, _ := filepath.Abs(p)
+		prefix, err := filepath.Rel(absRoot, absP)
+		if err != nil || prefix == ".." || strings.HasPrefix(prefix, ".."+string(filepath.Separator)) {
+			return res, fmt.Errorf("lint path %s is outside the repository root %s", p, res.RootDisplay)
+		}
+		prefix = filepath.ToSlash(prefix)
 		if !info.IsDir() {
-			abs, _ := filepath.Abs(p)
-			if !seen[abs] {
-				seen[abs] = true
-				res.Files = append(res.Files, File{OSPath: p, Display: root, Rel: filepath.ToSlash(filepath.Base(p)), Root: filepath.ToSlash(filepath.Dir(root))})
+			if !seen[absP] {
+				seen[absP] = true
+				res.Files = append(res.Files, File{OSPath: p, Display: display(cwd, p), Rel: prefix, Root: res.RootDisplay})
 			}
 			continue
 		}
@@ -75,6 +99,12 @@ func Walk(ctx context.Context, paths []string, excludes []string) (WalkResult, e
 			}
 			rel, _ := filepath.Rel(p, osPath)
 			rel = filepath.ToSlash(rel)
+			if prefix != "." {
+				rel = prefix + "/" + rel
+				if osPath == p {
+					rel = prefix
+				}
+			}
 			if d.IsDir() {
 				if osPath != p && (defaultExcludes[d.Name()] || excluded(rel, excludes)) {
 					return filepath.SkipDir
@@ -100,7 +130,7 @@ func Walk(ctx context.Context, paths []string, excludes []string) (WalkResult, e
 				return nil
 			}
 			seen[abs] = true
-			res.Files = append(res.Files, File{OSPath: osPath, Display: display(cwd, osPath), Rel: rel, Root: root})
+			res.Files = append(res.Files, File{OSPath: osPath, Display: display(cwd, osPath), Rel: rel, Root: res.RootDisplay})
 			return nil
 		})
 		if err != nil {
@@ -109,6 +139,45 @@ func Walk(ctx context.Context, paths []string, excludes []string) (WalkResult, e
 	}
 	sort.SliceStable(res.Files, func(i, j int) bool { return res.Files[i].Display < res.Files[j].Display })
 	return res, nil
+}
+
+// CommonRoot returns the deepest directory that holds every path (stdin excluded): a directory
+// argument counts as itself, a file argument as its directory. No path means ".".
+func CommonRoot(paths []string) (string, error) {
+	var common string
+	for _, p := range paths {
+		if p == Stdin {
+			continue
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return "", fmt.Errorf("lint path: %w", err)
+		}
+		if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
+			abs = filepath.Dir(abs)
+		}
+		if common == "" {
+			common = abs
+			continue
+		}
+		for !within(common, abs) {
+			parent := filepath.Dir(common)
+			if parent == common {
+				break
+			}
+			common = parent
+		}
+	}
+	if common == "" {
+		return filepath.Abs(".")
+	}
+	return common, nil
+}
+
+// within reports whether p is dir or below it.
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // regular reports whether a walked entry is a regular file, or a symbolic link to one. Reading

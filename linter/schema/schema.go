@@ -351,3 +351,21 @@ func jsonValue(v any) (any, error) {
 	}
 	return jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 }
+
+// APIVersions lists what the catalogue knows as Helm's .Capabilities.APIVersions does: every
+// "group/version" and "group/version/Kind" (core: "v1" and "v1/Kind"), sorted.
+func (v *Validator) APIVersions() []string {
+	seen := map[string]bool{}
+	for k := range v.index.Load().kinds {
+		seen[k] = true
+		if i := strings.LastIndexByte(k, '/'); i > 0 {
+			seen[k[:i]] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

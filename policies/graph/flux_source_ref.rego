@@ -1,0 +1,84 @@
+# METADATA
+# title: sourceRef and chartRef resolve
+# description: >-
+#   A Kustomization's spec.sourceRef, a HelmRelease's spec.chart.spec.sourceRef and its
+#   spec.chartRef name a source declared in the tree, or one listed in flux.external_sources
+#   (Kind/namespace/name). The namespace defaults to the object's own. The GitRepository
+#   flux-system/flux-system is always there (`flux bootstrap` creates it), and so are the
+#   GitRepositories of flux.self_sources.
+# related_resources:
+#   - ref: https://fluxcd.io/flux/components/kustomize/kustomizations/#source-reference
+#     description: Flux Kustomization API, spec.sourceRef
+#   - ref: https://fluxcd.io/flux/components/helm/helmreleases/#chart-template
+#     description: Flux HelmRelease API, spec.chart.spec.sourceRef and spec.chartRef
+# custom:
+#   id: flux-source-ref
+#   severity: error
+#   scope: repo
+#   runs: [cli]
+#   kinds: [Kustomization, HelmRelease, GitRepository, OCIRepository, HelmRepository, HelmChart, Bucket, ExternalArtifact]
+package ova.rules.flux_source_ref
+
+params := data.ova.params.flux
+
+own_ns := object.get(input.object, ["metadata", "namespace"], "")
+
+source_kinds := {"GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket", "ExternalArtifact"}
+
+fact contains f if {
+	input.object.kind in source_kinds
+	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
+	f := {"type": "source", "ref": sprintf("%s/%s/%s", [input.object.kind, own_ns, input.object.metadata.name]), "path": ["metadata", "name"]}
+}
+
+refs contains [["spec", "sourceRef"], input.object.spec.sourceRef] if {
+	input.object.kind == "Kustomization"
+	startswith(input.object.apiVersion, "kustomize.toolkit.fluxcd.io/")
+}
+
+refs contains [["spec", "chart", "spec", "sourceRef"], input.object.spec.chart.spec.sourceRef] if {
+	input.object.kind == "HelmRelease"
+	startswith(input.object.apiVersion, "helm.toolkit.fluxcd.io/")
+}
+
+refs contains [["spec", "chartRef"], input.object.spec.chartRef] if {
+	input.object.kind == "HelmRelease"
+	startswith(input.object.apiVersion, "helm.toolkit.fluxcd.io/")
+}
+
+fact contains f if {
+	some [path, ref] in refs
+	is_string(ref.kind)
+	is_string(ref.name)
+	f := {
+		"type": "ref", "path": path,
+		"ref": sprintf("%s/%s/%s", [ref.kind, object.get(ref, "namespace", own_ns), ref.name]),
+		"by": sprintf("%s %s/%s", [input.object.kind, own_ns, input.object.metadata.name]),
+	}
+}
+
+declared contains f.ref if {
+	some f in input.repo.facts
+	f.pkg == "flux_source_ref"
+	f.type == "source"
+}
+
+always contains "GitRepository/flux-system/flux-system"
+
+always contains sprintf("GitRepository/%s", [s]) if some s in params.self_sources
+
+always contains s if some s in params.external_sources
+
+violation contains v if {
+	input.repo.complete
+	some f in input.repo.facts
+	f.pkg == "flux_source_ref"
+	f.type == "ref"
+	not declared[f.ref]
+	not always[f.ref]
+	v := {
+		"at": f.at,
+		"msg": sprintf("%s refers to %s, which is not declared in the tree nor listed in flux.external_sources", [f.by, f.ref]),
+		"fix": "fix the kind, name or namespace of the reference, add the source to the tree, or list it (Kind/namespace/name) in flux.external_sources",
+	}
+}
