@@ -607,3 +607,27 @@ func TestKindLine(t *testing.T) {
 		}
 	}
 }
+
+// panicker panics when a template calls its method.
+type panicker struct{}
+
+// Boom panics.
+func (panicker) Boom() string { panic("boom") }
+
+func TestRenderPanicBecomesError(t *testing.T) {
+	dir := writeChart(t, map[string]string{"Chart.yaml": chartYAML, "templates/cm.yaml": "kind: ConfigMap\nx: {{ .Values.p.Boom }}\n"})
+	r := Release{ChartDir: dir, ChartRel: "charts/broken", Name: "web", Namespace: "apps",
+		Values: []ValuesLayer{{Values: map[string]any{"p": panicker{}}}}}
+	var err error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("Render panicked: %v", p)
+			}
+		}()
+		_, err = Render(context.Background(), r)
+	}()
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("err = %v, want the panic as an error", err)
+	}
+}
