@@ -119,10 +119,10 @@ func Render(ctx context.Context, rel Release) (res *Result, err error) {
 			err = &renderError{msg: oneLine(redact(err.Error(), rel.Values)), cause: err}
 		}
 	}()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	chartRel := strings.TrimSuffix(path.Clean(strings.ReplaceAll(rel.ChartRel, "\\", "/")), "/")
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("render chart %s: %w", chartRel, err)
+	}
 
 	chrt, err := loader.Load(rel.ChartDir)
 	if err != nil {
@@ -144,7 +144,7 @@ func Render(ctx context.Context, rel Release) (res *Result, err error) {
 	res.MissingDependencies = missingDependencies(chrt)
 
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("render chart %s: %w", chartRel, err)
 	}
 	userVals, err := mergeLayers(rel.Values)
 	if err != nil {
@@ -168,7 +168,7 @@ func Render(ctx context.Context, rel Release) (res *Result, err error) {
 	}
 
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("render chart %s: %w", chartRel, err)
 	}
 	var eng engine.Engine // no client: lookup returns empty maps, as in `helm template`
 	files, err := eng.Render(chrt, renderVals)
@@ -177,7 +177,7 @@ func Render(ctx context.Context, rel Release) (res *Result, err error) {
 	}
 
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("render chart %s: %w", chartRel, err)
 	}
 	tpls := templatesByKey(chrt)
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -629,5 +630,35 @@ func TestRenderPanicBecomesError(t *testing.T) {
 	}()
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Errorf("err = %v, want the panic as an error", err)
+	}
+}
+
+// TestRenderAlias renders one vendored subchart twice under an alias: both
+// copies point at the subchart's own template file.
+func TestRenderAlias(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "deps")
+	copyDir(t, filepath.Join("testdata", "charts", "deps"), dir)
+	chartFile := filepath.Join(dir, "Chart.yaml")
+	data, err := os.ReadFile(chartFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = append(data, "  - name: sub\n    alias: second\n    version: \">=0.1.0\"\n"...)
+	if err := os.WriteFile(chartFile, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := mustRender(t, Release{ChartDir: dir, ChartRel: "charts/deps", Name: "web", Namespace: "apps"})
+	var greetings []string
+	for _, o := range res.Objects {
+		if o.Template == "charts/deps/charts/sub/templates/configmap.yaml" {
+			greetings = append(greetings, o.Object["data"].(map[string]any)["greeting"].(string))
+		}
+	}
+	sort.Strings(greetings)
+	if want := []string{"hello", "hello-from-parent"}; !reflect.DeepEqual(greetings, want) {
+		t.Errorf("subchart ConfigMaps greetings = %v, want %v (alias and original)", greetings, want)
+	}
+	if !reflect.DeepEqual(res.MissingDependencies, []string{"absent"}) {
+		t.Errorf("MissingDependencies = %v", res.MissingDependencies)
 	}
 }
