@@ -70,7 +70,46 @@ func (s *sanitizer) message(msg string) string {
 		msg = strings.ReplaceAll(msg, r+string(filepath.Separator), "")
 		msg = strings.ReplaceAll(msg, r, ".")
 	}
+	// A path above the root (a reference that leaves it) becomes relative too ("../x").
+	msg = absPath.ReplaceAllStringFunc(msg, func(m string) string {
+		i := strings.IndexByte(m, '/')
+		lead, p := m[:i], m[i:]
+		trail := ""
+		for len(p) > 1 && strings.ContainsRune(":,;.)", rune(p[len(p)-1])) {
+			trail = p[len(p)-1:] + trail
+			p = p[:len(p)-1]
+		}
+		for _, r := range s.roots {
+			if rel, ok := relAbove(r, p); ok {
+				return lead + rel + trail
+			}
+		}
+		return m
+	})
 	return strings.TrimSpace(spaceRun.ReplaceAllString(msg, " "))
+}
+
+// absPath matches an absolute path that starts a word.
+var absPath = regexp.MustCompile(`(?:^|[\s'"(=\[])/[^\s'"]+`)
+
+// relAbove returns p relative to root when the two share more than the filesystem root (so that an
+// unrelated absolute string, such as a JSON pointer, is left alone).
+func relAbove(root, p string) (string, bool) {
+	first := func(s string) string {
+		s = strings.TrimPrefix(s, "/")
+		if i := strings.IndexByte(s, '/'); i >= 0 {
+			return s[:i]
+		}
+		return s
+	}
+	if first(root) == "" || first(root) != first(p) {
+		return "", false
+	}
+	rel, err := filepath.Rel(root, filepath.FromSlash(p))
+	if err != nil {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
 }
 
 // wrap returns err with context, made safe by message.
