@@ -156,7 +156,13 @@ func TestHandler(t *testing.T) {
 			rules: []string{"plaintext-secret"}, contains: []string{"Secret apps/db", "keys: password", "ExternalSecret"},
 		},
 		{
-			name: "plaintext Secret applied by helm-controller is denied", req: request{op: admissionv1.Create, obj: withLabels(secret, map[string]string{webhook.LabelHelmName: "db"})},
+			name: "Secret applied by helm-controller is admitted by plaintext-secret (values may be generated in the cluster)", req: request{op: admissionv1.Create,
+				obj: withLabels(secret, map[string]string{webhook.LabelHelmName: "db", "helm.toolkit.fluxcd.io/namespace": "apps"})},
+			allowed: true,
+		},
+		{
+			name: "a helm-controller label on a Secret kustomize-controller applies exempts nothing", req: request{op: admissionv1.Create,
+				obj: withLabels(fluxApplied(secret), map[string]string{webhook.LabelHelmName: "db"})},
 			rules: []string{"plaintext-secret"},
 		},
 		{name: "Secret not applied by Flux is not guarded", req: request{op: admissionv1.Create, obj: secret}, allowed: true},
@@ -488,4 +494,122 @@ func TestMetricsCanBeRegisteredTwice(t *testing.T) {
 		post(t, &admission.Webhook{Handler: h}, reviewJSON(t, request{op: admissionv1.Create, obj: yamlObject(t, badKustomization)}))
 	}
 	assert.InDelta(t, 2, testutil.ToFloat64(mustCounter(t, reg, "ova_lint_admission_denials_total", "kustomization-prune")), 0)
+}
+
+// helmChartSecret is what a chart that generates its credentials renders (lookup, then
+// randAlphaNum on first install), as the apiserver hands it to the webhook: stringData merged
+// into data.
+const helmChartSecret = `
+apiVersion: v1
+kind: Secret
+metadata:
+  name: powerdns-api-credentials
+  namespace: powerdns
+  labels: {app.kubernetes.io/name: powerdns}
+type: Opaque
+data:
+  api-key: cjRuZG9tLWdlbmVyYXRlZC1hcGkta2V5LTMyY2hhcnM=
+  webserver-password: cjRuZG9tLWdlbmVyYXRlZC13ZWItcGFzc3dvcmQtMzI=
+`
+
+// TestSecretsByProvenance: the webhook tells the rules who applied a Secret (input.origin); the
+// plaintext-secret rule, not the webhook, admits what helm-controller applies and denies the
+// same Secret when kustomize-controller applies it from Git.
+func TestSecretsByProvenance(t *testing.T) {
+	chart := yamlObject(t, helmChartSecret)
+	byHelm := withLabels(chart, map[string]string{webhook.LabelHelmName: "powerdns", "helm.toolkit.fluxcd.io/namespace": "flux-system"})
+	byKustomize := withLabels(chart, map[string]string{webhook.LabelKustomizeName: "powerdns", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"})
+
+	t.Run("helm-controller: checked by the engine and allowed by the rule", func(t *testing.T) {
+		e := newEnv(t, "")
+		d, err := e.handler.Review(context.Background(), admissionRequest(t, request{op: admissionv1.Create, obj: byHelm}))
+		require.NoError(t, err)
+		assert.True(t, d.Checked, "the Secret reaches the engine (reason %q)", d.Reason)
+		assert.True(t, d.Allowed())
+		assert.Empty(t, d.Denials)
+		assert.True(t, e.send(t, request{op: admissionv1.Create, obj: byHelm}).Allowed)
+	})
+	t.Run("kustomize-controller: the same data is denied", func(t *testing.T) {
+		e := newEnv(t, "")
+		resp := e.send(t, request{op: admissionv1.Create, obj: byKustomize})
+		require.False(t, resp.Allowed)
+		vs := verdicts(t, resp)
+		require.Len(t, vs, 1)
+		assert.Equal(t, "plaintext-secret", vs[0].Rule)
+		assert.Contains(t, vs[0].Message, "keys: api-key, webserver-password")
+	})
+	t.Run("secrets.admit_helm_secrets: false denies helm-controller's Secrets too", func(t *testing.T) {
+		e := newEnv(t, "params: {secrets: {admit_helm_secrets: false}}")
+		resp := e.send(t, request{op: admissionv1.Create, obj: byHelm})
+		require.False(t, resp.Allowed)
+		assert.Contains(t, resp.Result.Message, "plaintext-secret")
+	})
+	t.Run("a Secret of references is admitted from kustomize-controller", func(t *testing.T) {
+		e := newEnv(t, "")
+		refs := set(byKustomize, map[string]any{"api-key": "b3A6Ly9rdWJlcm5ldGVzL3Bvd2VyZG5zL2FwaS1rZXk="}, "data")
+		assert.True(t, e.send(t, request{op: admissionv1.Create, obj: refs}).Allowed)
+	})
+	t.Run("the rule receives the origin", func(t *testing.T) {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "origin.rego"), []byte(originEcho), 0o644))
+		e := newEnv(t, "", dir)
+		for labels, want := range map[string]string{
+			webhook.LabelHelmName:      "admission helm-controller",
+			webhook.LabelKustomizeName: "admission kustomize-controller",
+		} {
+			resp := e.send(t, request{op: admissionv1.Create, obj: withLabels(chart, map[string]string{labels: "x"})})
+			var got []string
+			for _, w := range resp.Warnings {
+				if m := warningRe.FindStringSubmatch(w); m != nil && m[2] == "origin-echo" {
+					got = append(got, m[4])
+				}
+			}
+			assert.Equal(t, []string{want + " [source: https://example.test/origin-echo]"}, got)
+		}
+	})
+	for _, body := range []string{"cjRuZG9tLWdlbmVyYXRlZC1hcGkta2V5LTMyY2hhcnM=", "r4ndom-generated-api-key-32chars"} {
+		e := newEnv(t, "")
+		b, err := json.Marshal(e.send(t, request{op: admissionv1.Create, obj: byKustomize}))
+		require.NoError(t, err)
+		assert.NotContains(t, string(b), body, "no secret value in a response")
+	}
+}
+
+// originEcho is a rule that reports input.origin back as a warning.
+const originEcho = `# METADATA
+# title: Echo the origin
+# related_resources:
+#   - ref: https://example.test/origin-echo
+# custom:
+#   id: origin-echo
+#   severity: warning
+#   scope: object
+#   runs: [admission]
+package ova.rules.origin_echo
+
+violation contains {"path": [], "msg": sprintf("%s %s", [input.origin.producer, input.origin.applied_by])} if input.object.kind == "Secret"
+`
+
+func TestAppliedBy(t *testing.T) {
+	for _, tc := range []struct {
+		labels map[string]any
+		want   string
+	}{
+		{nil, ""},
+		{map[string]any{webhook.LabelHelmName: "db"}, webhook.HelmController},
+		{map[string]any{webhook.LabelKustomizeName: "apps"}, webhook.KustomizeController},
+		{map[string]any{webhook.LabelKustomizeName: "apps", webhook.LabelHelmName: "db"}, webhook.KustomizeController},
+		{map[string]any{webhook.LabelHelmName: ""}, ""},
+		{map[string]any{webhook.LabelHelmName: 1}, ""},
+	} {
+		assert.Equal(t, tc.want, webhook.AppliedBy(tc.labels), "%v", tc.labels)
+	}
+}
+
+// admissionRequest is the admission.Request the handler receives for r.
+func admissionRequest(t testing.TB, r request) admission.Request {
+	t.Helper()
+	var review admissionv1.AdmissionReview
+	require.NoError(t, json.Unmarshal(reviewJSON(t, r), &review))
+	return admission.Request{AdmissionRequest: *review.Request}
 }
