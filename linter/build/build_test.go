@@ -10,6 +10,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/kustomize/api/provider"
+	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -518,6 +522,72 @@ func BenchmarkBuildSubstitute(b *testing.B) {
 	for b.Loop() {
 		if _, err := Build(context.Background(), req); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestOriginRemote(t *testing.T) {
+	rf := provider.NewDefaultDepProvider().GetResourceFactory()
+	res, err := rf.FromMap(map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "p-x", "namespace": "n"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newOriginResolver(filesys.MakeFsInMemory(), "/repo", "/repo/apps")
+	file, name, ns := o.resolve(res, &resource.Origin{Path: "deploy/cm.yaml", Repo: "https://github.com/example/repo", Ref: "v1"})
+	if file != "" || name != "p-x" || ns != "n" {
+		t.Errorf("remote origin: %q %q/%q", file, ns, name)
+	}
+	if file, _, _ := o.resolve(res, nil); file != "" {
+		t.Errorf("no origin: %q", file)
+	}
+}
+
+// TestObjectValuesAreJSONLike checks that built objects hold only JSON-like values.
+func TestObjectValuesAreJSONLike(t *testing.T) {
+	res, err := Build(context.Background(), Request{RepoRoot: "testdata/overlay", Path: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(v any, p string)
+	walk = func(v any, p string) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				walk(e, p+"."+k)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e, p+"[]")
+			}
+		case string, int64, float64, bool, nil:
+		default:
+			t.Errorf("%s: %T", p, v)
+		}
+	}
+	for _, o := range res.Objects {
+		walk(o.Object, "")
+	}
+}
+
+// TestBuildConcurrent runs builds from several goroutines (the library serialises them).
+func TestBuildConcurrent(t *testing.T) {
+	want, err := Build(context.Background(), Request{RepoRoot: "testdata/overlay", Path: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			got, err := Build(context.Background(), Request{RepoRoot: "testdata/overlay", Path: "prod"})
+			if err == nil && !reflect.DeepEqual(got, want) {
+				err = errors.New("different result")
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }

@@ -40,7 +40,8 @@ func (s *sanitizer) addSecrets(values map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, v := range values {
-		if strings.TrimSpace(v) != "" && !contains(s.secrets, v) {
+		// Values shorter than minSecret would redact ordinary words of the message.
+		if len(strings.TrimSpace(v)) >= minSecret && !contains(s.secrets, v) {
 			s.secrets = append(s.secrets, v)
 		}
 	}
@@ -55,6 +56,9 @@ func contains(list []string, v string) bool {
 	}
 	return false
 }
+
+// minSecret is the shortest Secret value redacted from messages.
+const minSecret = 4
 
 var spaceRun = regexp.MustCompile(`\s+`)
 

@@ -16,7 +16,7 @@ import (
 
 // docID is the identity of one YAML document (or generator entry) as written in its file.
 type docID struct {
-	Index                           int
+	Index                        int
 	Group, Kind, Name, Namespace string
 }
 
@@ -61,7 +61,13 @@ func (o *originResolver) resolve(res *resource.Resource, origin *resource.Origin
 		abs := filepath.Join(o.dir, filepath.FromSlash(origin.ConfiguredIn))
 		file = o.rel(abs)
 		if file != "" {
-			cands = o.generatorDocs(abs)
+			// Only the builtin ConfigMap/Secret generators are listed; a helmCharts object keeps its
+			// built identity.
+			for _, d := range o.generatorDocs(abs) {
+				if origin.ConfiguredBy.Kind == d.Kind+"Generator" {
+					cands = append(cands, d)
+				}
+			}
 		}
 	}
 	if d, ok := pickDoc(cands, res.CurId()); ok {
