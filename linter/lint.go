@@ -95,6 +95,11 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*finding.Report, err
 		return nil, err
 	}
 	tree := Tree{Root: walked.Root, RootDisplay: walked.RootDisplay, Files: walked.Files, Skipped: walked.Skipped}
+	for _, p := range paths {
+		if p == loader.Stdin {
+			tree.Partial = true // a stream from standard input has no tree around it
+		}
+	}
 	if !wholeRoot(paths, walked.Root) {
 		all, err := loader.WalkFrom(ctx, walked.Root, []string{walked.Root}, l.cfg.Exclude)
 		if err != nil {
@@ -135,6 +140,9 @@ type Tree struct {
 	Files, Context []loader.File
 	// Skipped counts the files the walk skipped (Helm templates).
 	Skipped int
+	// Partial says the files are not a whole tree (standard input): repo-scope rules do not
+	// report what they cannot see.
+	Partial bool
 }
 
 // docResult is what the engine said about one document.
@@ -164,6 +172,11 @@ func (l *Linter) LintFiles(ctx context.Context, files []loader.File, skipped int
 	tree := Tree{Files: files, Skipped: skipped, RootDisplay: "."}
 	if len(files) > 0 && files[0].OSPath != loader.Stdin {
 		tree.RootDisplay = files[0].Root
+	}
+	for _, f := range files {
+		if f.OSPath == loader.Stdin {
+			tree.Partial = true
+		}
 	}
 	if abs, err := filepath.Abs(tree.RootDisplay); err == nil {
 		tree.Root = abs
@@ -235,7 +248,7 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 
 	var produced []producedResult
 	var graphFindings []finding.Finding
-	if l.opts.Render != RenderOff && hasFlux {
+	if l.opts.Render != RenderOff && hasFlux && !tree.Partial {
 		g, err := l.produce(ctx, tree, gdocs, charts, roots)
 		if err != nil {
 			return nil, err
@@ -283,7 +296,7 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 	if schemas != nil {
 		rep.Findings = append(rep.Findings, schemas.finish()...)
 	}
-	repoFindings, err := l.repoPass(ctx, facts)
+	repoFindings, err := l.repoPass(ctx, facts, l.opts.Partial || tree.Partial)
 	if err != nil {
 		return nil, err
 	}
@@ -486,8 +499,8 @@ func locate(fact engine.Fact, file string, node *yaml.Node, kind, ns, name strin
 	return out
 }
 
-func (l *Linter) repoPass(ctx context.Context, facts []map[string]any) ([]finding.Finding, error) {
-	in, err := RepoInput(facts, !l.opts.Partial)
+func (l *Linter) repoPass(ctx context.Context, facts []map[string]any, partial bool) ([]finding.Finding, error) {
+	in, err := RepoInput(facts, !partial)
 	if err != nil {
 		return nil, err
 	}

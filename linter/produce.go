@@ -77,9 +77,8 @@ func (l *Linter) produce(ctx context.Context, tree Tree, docs []graph.Doc, chart
 func GraphOptions(cfg *config.Config, root string, substitute map[string]string) (graph.Options, error) {
 	opts := graph.Options{Root: root, KubeVersion: cfg.KubernetesVersion, Fallback: map[string]string{}}
 	flux, _ := cfg.Params["flux"].(map[string]any)
-	for _, s := range strings_(flux["self_sources"]) {
-		opts.SelfSources = append(opts.SelfSources, s)
-	}
+	opts.SelfSources = strings_(flux["self_sources"])
+	opts.ExternalSources = strings_(flux["external_sources"])
 	if list, ok := flux["bootstrap"].([]any); ok {
 		for i, b := range list {
 			m, ok := b.(map[string]any)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
 
 	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/changed"
@@ -63,6 +64,10 @@ type lintFlags struct {
 	fluxVersion  string
 	noSchema     bool
 	cpuProfile   string
+	render       string
+	root         string
+	substitute   []string
+	substFrom    []string
 }
 
 func newLintCmd(streams IO) *cobra.Command {
@@ -95,6 +100,10 @@ func newLintCmd(streams IO) *cobra.Command {
 	cmd.Flags().StringVar(&f.kubeVersion, "kubernetes-version", "", "Kubernetes schemas to validate against (default from config: 1.31; or 1.36)")
 	cmd.Flags().StringVar(&f.fluxVersion, "flux-version", "", "Flux schemas to validate against (default from config: 2.4; or 2.9)")
 	cmd.Flags().BoolVar(&f.noSchema, "no-schema", false, "skip schema validation (the schema rule)")
+	cmd.Flags().StringVar(&f.render, "render", "auto", "build Kustomizations and render HelmReleases and lint what Flux applies: auto (when the tree holds Flux objects or kustomize roots) or off")
+	cmd.Flags().StringVar(&f.root, "root", "", "repository root that Kustomization paths and chart paths resolve against (default: the deepest directory holding every PATH)")
+	cmd.Flags().StringArrayVar(&f.substitute, "substitute", nil, "KEY=VALUE for a postBuild variable that exists only in the cluster (repeatable; inline substitute and substituteFrom in the tree win)")
+	cmd.Flags().StringArrayVar(&f.substFrom, "substitute-from", nil, "YAML or .env file of KEY: VALUE variables that exist only in the cluster, or a ConfigMap/Secret manifest (repeatable)")
 	cmd.Flags().StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
 	cmd.Flags().StringVar(&f.base, "base", "", "with --changed: lint the changes since the merge base of REF and HEAD (implies --changed)")
@@ -197,11 +206,9 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 			schemaOpts, err = f.schemaOptions(cfg)
 		}
 		if err == nil {
-			var walked loader.WalkResult
-			if walked, err = loader.Walk(ctx, paths, cfg.Exclude); err != nil {
+			if _, err = loader.WalkFrom(ctx, f.root, paths, cfg.Exclude); err != nil {
 				err = usage("%v", err)
 			}
-			files, skip = walked.Files, walked.Skipped
 		}
 	}
 	if err != nil {
@@ -212,13 +219,29 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	if err != nil {
 		return usage("%v", err)
 	}
+	mode := linter.RenderMode(f.render)
+	if mode != linter.RenderAuto && mode != linter.RenderOff {
+		return usage("--render %q: want auto or off", f.render)
+	}
+	vars, err := substitutions(f.substitute, f.substFrom)
+	if err != nil {
+		return err
+	}
 	l := linter.New(eng, cfg, linter.Options{
 		Schema:              schemaOpts,
 		Stdin:               streams.In,
 		Partial:             f.changed,
 		ReportUnusedWaivers: f.reportUnused,
+		Render:              mode,
+		Root:                f.root,
+		Substitute:          vars,
 	})
-	rep, err := l.LintFiles(ctx, files, skip)
+	var rep *finding.Report
+	if f.changed {
+		rep, err = l.LintFiles(ctx, files, skip)
+	} else {
+		rep, err = l.Lint(ctx, paths)
+	}
 	if err != nil {
 		return usage("%v", err)
 	}
@@ -329,4 +352,48 @@ func (f *lintFlags) selectChanged(cmd *cobra.Command, paths []string) (*config.C
 		return nil, nil, nil, usage("%v", err)
 	}
 	return cfg, schemaOpts, files, nil
+}
+
+// substitutions reads --substitute KEY=VALUE and --substitute-from files: a YAML mapping of
+// variables, a ConfigMap or Secret manifest (its data), or a .env file of KEY=VALUE lines.
+func substitutions(pairs, files []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, file := range files {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return nil, usage("--substitute-from: %v", err)
+		}
+		var m map[string]any
+		if yaml.Unmarshal(raw, &m) == nil && m != nil {
+			if data, ok := m["data"].(map[string]any); ok && m["kind"] != nil {
+				m = data
+				if m2, ok := m["stringData"].(map[string]any); ok {
+					m = m2
+				}
+			}
+			for k, v := range m {
+				out[k] = fmt.Sprint(v)
+			}
+			continue
+		}
+		for _, line := range strings.Split(string(raw), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				return nil, usage("--substitute-from %s: %q is neither YAML nor KEY=VALUE", file, line)
+			}
+			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, usage("--substitute %q: want KEY=VALUE", p)
+		}
+		out[k] = v
+	}
+	return out, nil
 }

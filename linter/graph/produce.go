@@ -40,6 +40,9 @@ type Options struct {
 	// nil means inferred: a repository is local when a HelmRelease that uses it names a chart
 	// of the tree.
 	LocalRepositories []string
+	// ExternalSources are sources known to live outside the tree (Kind/namespace/name): what
+	// they serve is not built, and that is not news.
+	ExternalSources []string
 	// Fallback are values of variables that exist only in the cluster.
 	Fallback map[string]string
 	// KubeVersion and APIVersions are Helm's .Capabilities.
@@ -52,6 +55,7 @@ type producer struct {
 	opts    Options
 	res     *Result
 	self    map[string]bool
+	ext     map[string]bool
 	local   map[string]bool // nil: infer
 	charts  map[string][]Chart
 	objects []map[string]any // ConfigMaps and Secrets (substituteFrom, valuesFrom)
@@ -85,6 +89,10 @@ func Produce(ctx context.Context, opts Options) (*Result, error) {
 	}
 	for _, s := range opts.SelfSources {
 		p.self[s] = true
+	}
+	p.ext = map[string]bool{}
+	for _, s := range opts.ExternalSources {
+		p.ext[s] = true
 	}
 	if opts.LocalRepositories != nil {
 		p.local = map[string]bool{}
@@ -355,6 +363,9 @@ func (p *producer) build(ctx context.Context, w work) ([]work, error) {
 				p.problem("path", fmt.Sprintf("spec.path %q leaves the repository root", str(w.obj, "spec", "path")), w, []any{"spec", "path"}, origin)
 			} else {
 				n.Status = "external source"
+				if p.ext[refKind+"/"+refNS+"/"+refName] {
+					return nil, nil
+				}
 				p.problem("external-source", fmt.Sprintf("%s builds from %s %s/%s, which is not this repository (flux.self_sources): not built", id, refKind, refNS, refName), w, []any{"spec", "sourceRef"}, origin)
 			}
 			return nil, nil
@@ -671,6 +682,9 @@ func (p *producer) resolveChart(w work, n *Node, origin Origin) (Chart, []any, b
 			}
 		}
 		n.Status = "external chart"
+		if p.ext[kind+"/"+ns+"/"+name] {
+			return Chart{}, nil, false
+		}
 		p.problem("external-chart", fmt.Sprintf("%s takes its chart from %s %s/%s, which this tree does not publish: not rendered", ident(w.obj), kind, ns, name), w, at, origin)
 		return Chart{}, nil, false
 	}
@@ -709,6 +723,9 @@ func (p *producer) resolveChart(w work, n *Node, origin Origin) (Chart, []any, b
 		return Chart{}, nil, false
 	}
 	n.Status = "external chart"
+	if p.ext[kind+"/"+ns+"/"+name] {
+		return Chart{}, nil, false
+	}
 	p.problem("external-chart", fmt.Sprintf("%s takes chart %s from %s %s/%s, which this tree does not publish (charts.local_repositories): not rendered", ident(w.obj), chartName, kind, ns, name), w, at, origin)
 	return Chart{}, nil, false
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/openova-io/ova-lint/linter/finding"
 )
@@ -28,9 +29,16 @@ func Text(w io.Writer, rep *finding.Report, opts Options) error {
 			sev = colour(f.Severity) + f.Severity + ansiReset
 		}
 		fmt.Fprintf(bw, "%s:%d:%d: %s %s: %s\n", f.File, f.Line, f.Column, sev, f.Rule, f.Message)
+		if len(f.Chain) > 0 {
+			fmt.Fprintf(bw, "    via %s\n", strings.Join(f.Chain, " → "))
+		}
 	}
 	s := rep.Summary
-	summary := fmt.Sprintf("%d files, %d documents, %d skipped (%s): %d errors, %d warnings", s.Files, s.Documents, s.Skipped, skippedKinds(s), s.Errors, s.Warnings)
+	summary := fmt.Sprintf("%d files, %d documents, %d skipped (%s)", s.Files, s.Documents, s.Skipped, skippedKinds(s))
+	if s.Built > 0 || s.Rendered > 0 {
+		summary += fmt.Sprintf(", %d built, %d rendered", s.Built, s.Rendered)
+	}
+	summary += fmt.Sprintf(": %d errors, %d warnings", s.Errors, s.Warnings)
 	if s.Infos > 0 {
 		summary += fmt.Sprintf(", %d info", s.Infos)
 	}
@@ -54,12 +62,22 @@ func colour(sev string) string {
 // skippedKinds says what the skipped files were: "Helm templates", "binary" or
 // "2 Helm templates, 1 binary".
 func skippedKinds(s finding.Summary) string {
-	templates := s.Skipped - s.Binary
+	templates := s.Skipped - s.Binary - s.Patches
+	var parts []string
+	if s.Patches > 0 {
+		parts = append(parts, fmt.Sprintf("%d kustomize patches", s.Patches))
+	}
 	switch {
-	case s.Binary == 0:
+	case s.Binary == 0 && s.Patches == 0:
 		return "Helm templates"
-	case templates == 0:
+	case templates == 0 && s.Patches == 0:
 		return "binary"
 	}
-	return fmt.Sprintf("%d Helm templates, %d binary", templates, s.Binary)
+	if templates > 0 {
+		parts = append([]string{fmt.Sprintf("%d Helm templates", templates)}, parts...)
+	}
+	if s.Binary > 0 {
+		parts = append(parts, fmt.Sprintf("%d binary", s.Binary))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -96,8 +96,10 @@ type entry struct {
 // Judge applies the waivers of one run: the annotations found on the linted documents and the
 // waivers of the config. It is not safe for concurrent use; build one per run.
 type Judge struct {
-	cat  Catalogue
-	opts Options
+	// configDir is the directory of the config file: its waiver paths are relative to it.
+	configDir string
+	cat       Catalogue
+	opts      Options
 	// configFile is the config's display path; configNode its YAML tree, for positions.
 	configFile string
 	configNode *yaml.Node
@@ -117,6 +119,9 @@ func New(cat Catalogue, cfg *config.Config, opts Options) *Judge {
 		j.configFile = config.FileName
 		if cfg.Source != "" {
 			j.configFile = displayPath(cfg.Source)
+			if abs, err := filepath.Abs(cfg.Source); err == nil {
+				j.configDir = filepath.Dir(abs)
+			}
 			if raw, err := os.ReadFile(cfg.Source); err == nil {
 				var doc yaml.Node
 				if yaml.Unmarshal(raw, &doc) == nil && len(doc.Content) > 0 {
@@ -176,6 +181,14 @@ func (j *Judge) Apply(fs []finding.Finding, sites []Site, files []loader.File) [
 	rel := make(map[string]string, len(files))
 	for _, f := range files {
 		rel[f.Display] = f.Rel
+		// a config waiver's path is relative to the directory of the config file that holds it
+		if j.configDir != "" && f.OSPath != loader.Stdin {
+			if abs, err := filepath.Abs(f.OSPath); err == nil {
+				if r, err := filepath.Rel(j.configDir, abs); err == nil && !strings.HasPrefix(r, "..") {
+					rel[f.Display] = filepath.ToSlash(r)
+				}
+			}
+		}
 	}
 	var extra []finding.Finding
 
