@@ -373,3 +373,47 @@ func (c *textCache) get(rel string) string {
 	c.m[rel] = t
 	return t
 }
+
+// ProduceTree builds and renders what the tree under root applies, as `lint` does, without
+// evaluating anything: the documents the Flux graph produces, each with its origin. Tests and
+// tools (the rendered-object parity test, `graph`) use it.
+func ProduceTree(ctx context.Context, cfg *config.Config, root string, substitute map[string]string) (*graph.Result, error) {
+	walked, err := loader.WalkFrom(ctx, root, []string{root}, cfg.Exclude)
+	if err != nil {
+		return nil, err
+	}
+	_, roots := kustomizeLayout(walked.Root, walked.Files)
+	opts, err := GraphOptions(cfg, walked.Root, substitute)
+	if err != nil {
+		return nil, err
+	}
+	limits := loader.DefaultLimits()
+	for _, f := range walked.Files {
+		docs, err := ParseFile(walked.Root, f.Rel, limits)
+		if err != nil {
+			continue // unreadable files are the lint's to report
+		}
+		for _, d := range docs {
+			if graph.Relevant(d.Object) {
+				opts.Docs = append(opts.Docs, d)
+			}
+			if path.Base(f.Rel) == "Chart.yaml" {
+				name, _ := d.Object["name"].(string)
+				dir := path.Dir(f.Rel)
+				if dir == "." {
+					dir = ""
+				}
+				opts.Charts = append(opts.Charts, graph.Chart{Dir: dir, Name: name, Version: fmt.Sprint(d.Object["version"])})
+			}
+		}
+	}
+	opts.KustomizeRoots = roots
+	opts.Parse = func(rel string) ([]graph.Doc, error) { return ParseFile(walked.Root, rel, limits) }
+	if v, err := schema.New(schema.Options{KubernetesVersion: cfg.KubernetesVersion, FluxVersion: cfg.FluxVersion}); err == nil {
+		opts.APIVersions = v.APIVersions()
+	}
+	return graph.Produce(ctx, opts)
+}
+
+// OriginInput is input.origin for a produced document.
+func OriginInput(o graph.Origin) map[string]any { return originValue(o) }
