@@ -73,3 +73,20 @@ func TestConfigCommand(t *testing.T) {
 	assert.Contains(t, out, "host: gitea.hel1.acme.example")
 	assert.Contains(t, out, "GitRepository: 1m", "defaults are merged in")
 }
+
+// TestGraph: `graph` prints what each Kustomization applies and its edges, in every format.
+func TestGraph(t *testing.T) {
+	dir := "../../fixtures/rules/flux-depends-on/pass-resolved"
+	code, out, errOut := run(t, "graph", dir)
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "Kustomization flux-system/b")
+	assert.Contains(t, out, "dependsOn Kustomization flux-system/a")
+	assert.Contains(t, out, "- ConfigMap apps/b")
+	for _, f := range []string{"json", "mermaid", "dot"} {
+		code, out, errOut = run(t, "graph", "-f", f, dir)
+		require.Equal(t, ExitOK, code, errOut)
+		assert.Contains(t, out, "flux-system/a", f)
+	}
+	code, _, _ = run(t, "graph", "-f", "png", dir)
+	assert.Equal(t, ExitUsage, code)
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -240,6 +241,7 @@ func (p *producer) finishGraph() {
 	for _, id := range sortedKeys(p.nodes) {
 		n := p.nodes[id]
 		sort.Strings(n.Objects)
+		n.Objects = slices.Compact(n.Objects) // one node per object across the clusters that apply it
 		p.res.Graph.Nodes = append(p.res.Graph.Nodes, *n)
 	}
 	for e := range p.edges {
