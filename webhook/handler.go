@@ -292,20 +292,18 @@ func requestName(req admission.Request) string {
 // applies the object's waiver annotation as the CLI does, and
 // keeps the violations of rules that run at admission.
 func (h *Handler) evaluate(ctx context.Context, req admission.Request, obj map[string]any, raw []byte) ([]Finding, error) {
+	md, _ := obj["metadata"].(map[string]any)
+	labels, _ := md["labels"].(map[string]any)
 	src := linter.Source{
 		Text:      string(raw),
 		Operation: string(req.Operation),
 		Namespace: req.Namespace,
 		User:      req.UserInfo.Username,
 		DryRun:    req.DryRun != nil && *req.DryRun,
+		Origin:    admissionOrigin(labels),
 	}
 	in, err := linter.ObjectInput(h.cfg, obj, src, nil)
 	if err != nil {
-		return nil, err
-	}
-	md, _ := obj["metadata"].(map[string]any)
-	labels, _ := md["labels"].(map[string]any)
-	if in, err = withOrigin(in, labels); err != nil {
 		return nil, err
 	}
 	// Detached from the request: a shutting-down server drains reviews instead of failing them.

@@ -1,11 +1,5 @@
 package webhook
 
-import (
-	"errors"
-
-	"github.com/open-policy-agent/opa/v1/ast"
-)
-
 // The Flux controllers that apply objects, as input.origin.applied_by names them.
 const (
 	HelmController      = "helm-controller"
@@ -29,19 +23,6 @@ func AppliedBy(labels map[string]any) string {
 // admissionOrigin is input.origin at admission: {"producer": "admission", "applied_by": ...}.
 // The rules decide what the origin changes (plaintext-secret admits helm-controller's Secrets
 // unless secrets.admit_helm_secrets is false); the webhook only says where the object comes from.
-func admissionOrigin(labels map[string]any) *ast.Term {
-	return ast.ObjectTerm(
-		ast.Item(ast.StringTerm("producer"), ast.StringTerm("admission")),
-		ast.Item(ast.StringTerm("applied_by"), ast.StringTerm(AppliedBy(labels))),
-	)
-}
-
-// withOrigin sets input.origin on an engine input built by linter.ObjectInput.
-func withOrigin(in ast.Value, labels map[string]any) (ast.Value, error) {
-	obj, ok := in.(ast.Object)
-	if !ok {
-		return nil, errors.New("policy input is not an object")
-	}
-	obj.Insert(ast.StringTerm("origin"), admissionOrigin(labels))
-	return obj, nil
+func admissionOrigin(labels map[string]any) map[string]any {
+	return map[string]any{"producer": "admission", "applied_by": AppliedBy(labels)}
 }
