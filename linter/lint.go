@@ -187,13 +187,14 @@ func (l *Linter) LintFiles(ctx context.Context, files []loader.File, skipped int
 // LintTree lints a tree: every file (its documents), then, unless rendering is off, what the
 // Flux graph builds and renders from it, then the repo-scope rules over all of it.
 func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, error) {
+	var validator *schema.Validator
 	var schemas *schemaCheck
 	if l.opts.Schema != nil {
-		v, err := schema.New(*l.opts.Schema)
-		if err != nil {
+		var err error
+		if validator, err = schema.New(*l.opts.Schema); err != nil {
 			return nil, fmt.Errorf("schemas: %w", err)
 		}
-		schemas = newSchemaCheck(v, l.engine, l.cfg.Params)
+		schemas = newSchemaCheck(validator, l.engine, l.cfg.Params)
 	}
 	files := append(append([]loader.File{}, tree.Files...), tree.Context...)
 	patches, roots := kustomizeLayout(tree.Root, files)
@@ -249,7 +250,7 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 	var produced []producedResult
 	var graphFindings []finding.Finding
 	if l.opts.Render != RenderOff && hasFlux && !tree.Partial {
-		g, err := l.produce(ctx, tree, gdocs, charts, roots)
+		g, err := l.produce(ctx, tree, gdocs, charts, roots, validator)
 		if err != nil {
 			return nil, err
 		}
@@ -412,9 +413,8 @@ func (l *Linter) lintFile(ctx context.Context, f loader.File, schemas *schemaChe
 			if graph.Relevant(m) {
 				res.graph = append(res.graph, graph.Doc{Rel: f.Rel, Index: doc.Index, Object: m, Node: doc.Node})
 			}
-			if src.Base == "Chart.yaml" {
-				n, _ := m["name"].(string)
-				res.chart = &graph.Chart{Dir: src.Dir, Name: n, Version: fmt.Sprint(m["version"])}
+			if c, ok := graph.ChartOf(f.Rel, m); ok {
+				res.chart = &c
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/openova-io/ova-lint/linter/build"
 	"github.com/openova-io/ova-lint/linter/config"
@@ -53,17 +54,16 @@ func kustomizeLayout(root string, files []loader.File) (map[string]bool, []strin
 }
 
 // produce builds the Flux graph of the tree and what it applies.
-func (l *Linter) produce(ctx context.Context, tree Tree, docs []graph.Doc, charts []graph.Chart, roots []string) (*graph.Result, error) {
+// validator, when not nil, gives Helm's Capabilities the kinds ova-lint knows.
+func (l *Linter) produce(ctx context.Context, tree Tree, docs []graph.Doc, charts []graph.Chart, roots []string, validator *schema.Validator) (*graph.Result, error) {
 	opts, err := GraphOptions(l.cfg, tree.Root, l.opts.Substitute)
 	if err != nil {
 		return nil, err
 	}
 	opts.Docs, opts.Charts, opts.KustomizeRoots = docs, charts, roots
 	opts.Parse = func(rel string) ([]graph.Doc, error) { return ParseFile(tree.Root, rel, l.opts.Limits) }
-	if l.opts.Schema != nil {
-		if v, err := schema.New(*l.opts.Schema); err == nil {
-			opts.APIVersions = v.APIVersions()
-		}
+	if validator != nil {
+		opts.APIVersions = validator.APIVersions()
 	}
 	g, err := graph.Produce(ctx, opts)
 	if err != nil {
@@ -77,8 +77,8 @@ func (l *Linter) produce(ctx context.Context, tree Tree, docs []graph.Doc, chart
 func GraphOptions(cfg *config.Config, root string, substitute map[string]string) (graph.Options, error) {
 	opts := graph.Options{Root: root, KubeVersion: cfg.KubernetesVersion, Fallback: map[string]string{}}
 	flux, _ := cfg.Params["flux"].(map[string]any)
-	opts.SelfSources = strings_(flux["self_sources"])
-	opts.ExternalSources = strings_(flux["external_sources"])
+	opts.SelfSources = stringList(flux["self_sources"])
+	opts.ExternalSources = stringList(flux["external_sources"])
 	if list, ok := flux["bootstrap"].([]any); ok {
 		for i, b := range list {
 			m, ok := b.(map[string]any)
@@ -132,7 +132,7 @@ func bootstrapKustomization(m map[string]any) map[string]any {
 	}
 }
 
-func strings_(v any) []string {
+func stringList(v any) []string {
 	list, _ := v.([]any)
 	var out []string
 	for _, x := range list {
@@ -351,17 +351,17 @@ func originValue(o graph.Origin) map[string]any {
 // textCache reads the source files of built objects once (rules look for markers in the text).
 type textCache struct {
 	root string
-	mu   chan struct{}
+	mu   sync.Mutex
 	m    map[string]string
 }
 
 func newTextCache(root string) *textCache {
-	return &textCache{root: root, mu: make(chan struct{}, 1), m: map[string]string{}}
+	return &textCache{root: root, m: map[string]string{}}
 }
 
 func (c *textCache) get(rel string) string {
-	c.mu <- struct{}{}
-	defer func() { <-c.mu }()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if t, ok := c.m[rel]; ok {
 		return t
 	}
@@ -397,13 +397,8 @@ func ProduceTree(ctx context.Context, cfg *config.Config, root string, substitut
 			if graph.Relevant(d.Object) {
 				opts.Docs = append(opts.Docs, d)
 			}
-			if path.Base(f.Rel) == "Chart.yaml" {
-				name, _ := d.Object["name"].(string)
-				dir := path.Dir(f.Rel)
-				if dir == "." {
-					dir = ""
-				}
-				opts.Charts = append(opts.Charts, graph.Chart{Dir: dir, Name: name, Version: fmt.Sprint(d.Object["version"])})
+			if c, ok := graph.ChartOf(f.Rel, d.Object); ok {
+				opts.Charts = append(opts.Charts, c)
 			}
 		}
 	}

@@ -212,6 +212,32 @@ func mapAt(m map[string]any, keys ...string) map[string]any {
 	return out
 }
 
+// objectRef is a reference to another object (sourceRef, chartRef); its namespace defaults to
+// the referring object's.
+type objectRef struct{ Kind, Namespace, Name string }
+
+// refAt reads the reference at keys of obj.
+func refAt(obj map[string]any, keys ...string) objectRef {
+	m := mapAt(obj, keys...)
+	r := objectRef{}
+	r.Kind, _ = m["kind"].(string)
+	r.Name, _ = m["name"].(string)
+	r.Namespace, _ = m["namespace"].(string)
+	if r.Namespace == "" {
+		r.Namespace, _ = meta(obj)
+	}
+	return r
+}
+
+// id is "Kind/namespace/name", as sourceID names a source and flux.external_sources lists one.
+func (r objectRef) id() string { return r.Kind + "/" + r.Namespace + "/" + r.Name }
+
+// nsName is "namespace/name", as flux.self_sources and charts.local_repositories list it.
+func (r objectRef) nsName() string { return r.Namespace + "/" + r.Name }
+
+// String is "Kind namespace/name" for messages.
+func (r objectRef) String() string { return r.Kind + " " + r.nsName() }
+
 func meta(obj map[string]any) (ns, name string) {
 	return str(obj, "metadata", "namespace"), str(obj, "metadata", "name")
 }
@@ -265,4 +291,18 @@ func decodeBase64(s string) (string, error) {
 		return "", fmt.Errorf("decode base64: %w", err)
 	}
 	return string(b), nil
+}
+
+// ChartOf returns the chart a document describes when it is a Chart.yaml (rel is its file,
+// relative to the repository root).
+func ChartOf(rel string, obj map[string]any) (Chart, bool) {
+	if path.Base(rel) != "Chart.yaml" {
+		return Chart{}, false
+	}
+	dir := path.Dir(rel)
+	if dir == "." {
+		dir = ""
+	}
+	name, _ := obj["name"].(string)
+	return Chart{Dir: dir, Name: name, Version: fmt.Sprint(obj["version"])}, true
 }

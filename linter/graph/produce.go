@@ -299,14 +299,7 @@ func objects(ds []Doc) []map[string]any {
 
 // selfPath is the root-relative directory a Kustomization of this repository builds.
 func (p *producer) selfPath(ks map[string]any) (string, bool) {
-	ref := mapAt(ks, "spec", "sourceRef")
-	kind, _ := ref["kind"].(string)
-	name, _ := ref["name"].(string)
-	ns, _ := ref["namespace"].(string)
-	if ns == "" {
-		ns, _ = meta(ks)
-	}
-	if kind != "GitRepository" || !p.self[ns+"/"+name] {
+	if !p.isSelf(refAt(ks, "spec", "sourceRef")) {
 		return "", false
 	}
 	dir, ok := cleanRel("", str(ks, "spec", "path"))
@@ -350,25 +343,16 @@ func (p *producer) build(ctx context.Context, w work) ([]work, error) {
 		for _, dep := range dependsOn(w.obj) {
 			p.edge(id, "Kustomization "+dep, "dependsOn")
 		}
-		ref := mapAt(w.obj, "spec", "sourceRef")
-		refKind, _ := ref["kind"].(string)
-		refName, _ := ref["name"].(string)
-		refNS, _ := ref["namespace"].(string)
-		if refNS == "" {
-			refNS, _ = meta(w.obj)
-		}
-		p.edge(id, refKind+"/"+refNS+"/"+refName, "sourceRef")
+		ref := refAt(w.obj, "spec", "sourceRef")
+		p.edge(id, ref.id(), "sourceRef")
 		var ok bool
 		dir, ok = p.selfPath(w.obj)
 		if !ok {
-			if _, self := p.self[refNS+"/"+refName]; self && refKind == "GitRepository" {
+			if p.isSelf(ref) {
 				p.problem("path", fmt.Sprintf("spec.path %q leaves the repository root", str(w.obj, "spec", "path")), w, []any{"spec", "path"}, origin)
 			} else {
 				n.Status = "external source"
-				if p.ext[refKind+"/"+refNS+"/"+refName] {
-					return nil, nil
-				}
-				p.problem("external-source", fmt.Sprintf("%s builds from %s %s/%s, which is not this repository (flux.self_sources): not built", id, refKind, refNS, refName), w, []any{"spec", "sourceRef"}, origin)
+				p.external("external-source", fmt.Sprintf("%s builds from %s, which is not this repository (flux.self_sources): not built", id, ref), ref, w, []any{"spec", "sourceRef"}, origin)
 			}
 			return nil, nil
 		}
@@ -535,28 +519,14 @@ func (p *producer) inferLocal(hrs []Doc) map[string]bool {
 // chartSource is the repository (namespace/name) and chart name of a HelmRelease that takes its
 // chart from a HelmRepository or an OCIRepository.
 func chartSource(hr map[string]any) (repo, chart string) {
-	ownNS, _ := meta(hr)
-	if ref := mapAt(hr, "spec", "chartRef"); ref != nil {
-		name, _ := ref["name"].(string)
-		ns, _ := ref["namespace"].(string)
-		if ns == "" {
-			ns = ownNS
-		}
-		return ns + "/" + name, "" // the chart name is in the OCIRepository's URL
+	if mapAt(hr, "spec", "chartRef") != nil {
+		return refAt(hr, "spec", "chartRef").nsName(), "" // the chart name is in the OCIRepository's URL
 	}
-	spec := mapAt(hr, "spec", "chart", "spec")
-	ref, _ := spec["sourceRef"].(map[string]any)
-	kind, _ := ref["kind"].(string)
-	if kind != "HelmRepository" && kind != "OCIRepository" {
+	ref := refAt(hr, "spec", "chart", "spec", "sourceRef")
+	if ref.Kind != "HelmRepository" && ref.Kind != "OCIRepository" {
 		return "", ""
 	}
-	name, _ := ref["name"].(string)
-	ns, _ := ref["namespace"].(string)
-	if ns == "" {
-		ns = ownNS
-	}
-	chart, _ = spec["chart"].(string)
-	return ns + "/" + name, chart
+	return ref.nsName(), str(hr, "spec", "chart", "spec", "chart")
 }
 
 // render renders one HelmRelease and returns the Kustomizations its chart renders.
@@ -664,18 +634,12 @@ func (p *producer) text(rel string) string {
 
 // resolveChart finds the in-tree chart of a HelmRelease, or records why it is not rendered.
 func (p *producer) resolveChart(w work, n *Node, origin Origin) (Chart, []any, bool) {
-	ownNS, _ := meta(w.obj)
-	if ref := mapAt(w.obj, "spec", "chartRef"); ref != nil {
+	if mapAt(w.obj, "spec", "chartRef") != nil {
 		at := []any{"spec", "chartRef"}
-		kind, _ := ref["kind"].(string)
-		name, _ := ref["name"].(string)
-		ns, _ := ref["namespace"].(string)
-		if ns == "" {
-			ns = ownNS
-		}
-		p.edge(ident(w.obj), kind+"/"+ns+"/"+name, "sourceRef")
-		if kind == "OCIRepository" && p.local[ns+"/"+name] {
-			if src, ok := p.source(kind, ns, name); ok {
+		ref := refAt(w.obj, "spec", "chartRef")
+		p.edge(ident(w.obj), ref.id(), "sourceRef")
+		if ref.Kind == "OCIRepository" && p.local[ref.nsName()] {
+			if src, ok := p.source(ref); ok {
 				url := str(src, "spec", "url")
 				chartName := url[strings.LastIndexByte(url, '/')+1:]
 				if cs := p.charts[chartName]; len(cs) > 0 {
@@ -684,24 +648,14 @@ func (p *producer) resolveChart(w work, n *Node, origin Origin) (Chart, []any, b
 			}
 		}
 		n.Status = "external chart"
-		if p.ext[kind+"/"+ns+"/"+name] {
-			return Chart{}, nil, false
-		}
-		p.problem("external-chart", fmt.Sprintf("%s takes its chart from %s %s/%s, which this tree does not publish: not rendered", ident(w.obj), kind, ns, name), w, at, origin)
+		p.external("external-chart", fmt.Sprintf("%s takes its chart from %s, which this tree does not publish: not rendered", ident(w.obj), ref), ref, w, at, origin)
 		return Chart{}, nil, false
 	}
-	spec := mapAt(w.obj, "spec", "chart", "spec")
 	at := []any{"spec", "chart", "spec", "chart"}
-	ref, _ := spec["sourceRef"].(map[string]any)
-	kind, _ := ref["kind"].(string)
-	name, _ := ref["name"].(string)
-	ns, _ := ref["namespace"].(string)
-	if ns == "" {
-		ns = ownNS
-	}
-	p.edge(ident(w.obj), kind+"/"+ns+"/"+name, "sourceRef")
-	chartName, _ := spec["chart"].(string)
-	if kind == "GitRepository" && p.self[ns+"/"+name] {
+	ref := refAt(w.obj, "spec", "chart", "spec", "sourceRef")
+	p.edge(ident(w.obj), ref.id(), "sourceRef")
+	chartName := str(w.obj, "spec", "chart", "spec", "chart")
+	if p.isSelf(ref) {
 		dir, ok := cleanRel("", chartName)
 		if ok {
 			for _, cs := range p.charts {
@@ -716,7 +670,7 @@ func (p *producer) resolveChart(w work, n *Node, origin Origin) (Chart, []any, b
 		p.problem("helm", fmt.Sprintf("no Chart.yaml at %q in this repository", chartName), w, at, origin)
 		return Chart{}, nil, false
 	}
-	if (kind == "HelmRepository" || kind == "OCIRepository") && p.local[ns+"/"+name] {
+	if (ref.Kind == "HelmRepository" || ref.Kind == "OCIRepository") && p.local[ref.nsName()] {
 		if cs := p.charts[chartName]; len(cs) > 0 {
 			return cs[0], at, true
 		}
@@ -725,22 +679,31 @@ func (p *producer) resolveChart(w work, n *Node, origin Origin) (Chart, []any, b
 		return Chart{}, nil, false
 	}
 	n.Status = "external chart"
-	if p.ext[kind+"/"+ns+"/"+name] {
-		return Chart{}, nil, false
-	}
-	p.problem("external-chart", fmt.Sprintf("%s takes chart %s from %s %s/%s, which this tree does not publish (charts.local_repositories): not rendered", ident(w.obj), chartName, kind, ns, name), w, at, origin)
+	p.external("external-chart", fmt.Sprintf("%s takes chart %s from %s, which this tree does not publish (charts.local_repositories): not rendered", ident(w.obj), chartName, ref), ref, w, at, origin)
 	return Chart{}, nil, false
 }
 
-func (p *producer) source(kind, ns, name string) (map[string]any, bool) {
+// source is the source a reference names, among the tree's documents.
+func (p *producer) source(ref objectRef) (map[string]any, bool) {
 	for _, d := range p.opts.Docs {
-		_, k := groupKind(d.Object)
-		dns, dname := meta(d.Object)
-		if k == kind && dns == ns && dname == name {
+		if sourceID(d.Object) == ref.id() {
 			return d.Object, true
 		}
 	}
 	return nil, false
+}
+
+// isSelf reports whether a source reference names this repository.
+func (p *producer) isSelf(ref objectRef) bool {
+	return ref.Kind == "GitRepository" && p.self[ref.nsName()]
+}
+
+// external records, at info level, that what ref serves is not built or rendered, unless the
+// source is listed in flux.external_sources (known to live elsewhere: not news).
+func (p *producer) external(typ, msg string, ref objectRef, w work, at []any, o Origin) {
+	if !p.ext[ref.id()] {
+		p.problem(typ, msg, w, at, o)
+	}
 }
 
 // values are the HelmRelease's values layers as helm-controller merges them: valuesFrom in
