@@ -23,11 +23,40 @@ type Finding struct {
 	// HelmRelease, chart and template, down to the file it is shown in. Empty for a file's own
 	// documents.
 	Chain []string `json:"chain,omitempty"`
+	// Path is the field path of a live object's finding (`ova-lint audit`): "spec.prune",
+	// "spec.containers[0].env[1].value". File and Line are empty then. Empty for files.
+	Path string `json:"path,omitempty"`
 
 	// Problem, Fix and Source are the parts Message is made of, for formats that show them apart.
 	Problem string `json:"-"`
 	Fix     string `json:"-"`
 	Source  string `json:"-"`
+
+	// Edits make the fix mechanical (`ova-lint lint --fix`): set or remove fields of the
+	// document the finding is on (the document of File that holds Line). Empty when the fix is
+	// not mechanical, or when the finding is on a built or rendered object whose source
+	// document does not hold the field as the object has it. Not part of the JSON contract.
+	Edits []Edit `json:"-"`
+	// Replacements are the byte-level changes that Edits make in File, computed by the fixer
+	// (linter/fix) for the formats that carry fixes (SARIF). Not part of the JSON contract.
+	Replacements []Replacement `json:"-"`
+}
+
+// Edit sets the field at Path (mapping keys and sequence indexes from the document root) to
+// Value, creating missing mapping keys under the deepest existing parent, or, with Remove,
+// removes that key.
+type Edit struct {
+	Path   []any
+	Value  any
+	Remove bool
+}
+
+// Replacement replaces the text between two positions of a file (1-based lines, 1-based
+// columns in Unicode code points; End is exclusive, equal to Start for an insertion) with Text.
+type Replacement struct {
+	StartLine, StartColumn int
+	EndLine, EndColumn     int
+	Text                   string
 }
 
 // Compose builds the Message of a finding from what is wrong, what to do and the source of truth.
