@@ -466,6 +466,7 @@ func newFinding(v engine.Violation, file string, line, col int, kind, ns, name s
 		Kind: kind, Namespace: ns, Name: name,
 		Message: finding.Compose(v.Message, v.Fix, src),
 		Problem: v.Message, Fix: v.Fix, Source: src,
+		Edits: v.Edits,
 	}
 }
 

@@ -232,7 +232,11 @@ func (l *Linter) evalOne(ctx context.Context, tree Tree, p graph.Produced, schem
 		return withChain(newFinding(v, file, max(line, 1), 1, kind, ns, name), p.Origin.Chain)
 	}
 	for _, v := range out.Violations {
-		res.findings = append(res.findings, placeAt(v))
+		f := placeAt(v)
+		if !sourceHolds(p, v) {
+			f.Edits = nil
+		}
+		res.findings = append(res.findings, f)
 	}
 	if schemas != nil && p.Origin.Producer == "helm" {
 		// a rendered object is validated as the chart renders it; positions are the template's

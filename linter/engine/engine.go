@@ -19,6 +19,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/openova-io/ova-lint/linter/config"
+	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/policies"
 )
 
@@ -174,7 +175,14 @@ type Violation struct {
 	File string
 	// Severity, when set, overrides the rule's for this violation (a render rule's info case).
 	Severity string
+	// Edits make the fix mechanical: the violation's "edit" (one object or a list), each
+	// {"path": [...], "value": v} or {"path": [...], "remove": true}, paths from the document
+	// root. Empty when the rule returned none or the edit is malformed.
+	Edits []Edit
 }
+
+// Edit is one field change of a mechanical fix (see finding.Edit).
+type Edit = finding.Edit
 
 // Fact is a piece of information a repo-scope rule collected from one object. Its "path" names
 // the field it is about; the caller adds the location under "at" before the repo pass.
@@ -262,11 +270,104 @@ func toViolation(rule *Rule, v map[string]any) Violation {
 	}
 	out.Line = toInt(v["line"])
 	out.Column = toInt(v["column"])
+	out.Edits = toEdits(v["edit"])
 	if out.Line == 0 && out.At != nil {
 		// a repo-scope violation is placed where its fact was found
 		out.Line, out.Column = toInt(out.At["line"]), toInt(out.At["column"])
 	}
 	return out
+}
+
+// toEdits reads a violation's "edit": one edit object or a list of them. A malformed edit makes
+// the whole fix non-mechanical (nil), rather than half of it applied.
+func toEdits(x any) []Edit {
+	var items []any
+	switch e := x.(type) {
+	case nil:
+		return nil
+	case map[string]any:
+		items = []any{e}
+	case []any:
+		items = e
+	default:
+		return nil
+	}
+	out := make([]Edit, 0, len(items))
+	for _, it := range items {
+		m, ok := it.(map[string]any)
+		if !ok {
+			return nil
+		}
+		raw, ok := m["path"].([]any)
+		if !ok || len(raw) == 0 {
+			return nil
+		}
+		path := make([]any, len(raw))
+		for i, p := range raw {
+			switch k := p.(type) {
+			case string:
+				path[i] = k
+			default:
+				n, ok := toIndex(k)
+				if !ok {
+					return nil
+				}
+				path[i] = n
+			}
+		}
+		ed := Edit{Path: path}
+		if rm, _ := m["remove"].(bool); rm {
+			ed.Remove = true
+		} else if v, ok := m["value"]; ok {
+			ed.Value = plain(v)
+		} else {
+			return nil
+		}
+		out = append(out, ed)
+	}
+	return out
+}
+
+// toIndex reads a sequence index of an edit path.
+func toIndex(x any) (int, bool) {
+	switch n := x.(type) {
+	case int:
+		return n, n >= 0
+	case float64:
+		return int(n), n >= 0 && n == float64(int(n))
+	case interface{ Int64() (int64, error) }:
+		i, err := n.Int64()
+		return int(i), err == nil && i >= 0
+	}
+	return 0, false
+}
+
+// plain turns a value from Rego into plain Go values: json.Number into int64 or float64.
+func plain(x any) any {
+	switch v := x.(type) {
+	case interface {
+		Int64() (int64, error)
+		Float64() (float64, error)
+	}:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		f, _ := v.Float64()
+		return f
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = plain(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = plain(e)
+		}
+		return out
+	}
+	return x
 }
 
 func toInt(x any) int {
