@@ -86,3 +86,11 @@ upgrade does not rotate the CA under the apiserver's feet.
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The report API the background audit writes: openreports or wgpolicyk8s. */}}
+{{- define "ova-lint.reportAPI" -}}
+{{- if not (has .Values.reports.api (list "openreports" "wgpolicyk8s")) -}}
+{{- fail (printf "reports.api %q: want openreports or wgpolicyk8s" .Values.reports.api) -}}
+{{- end -}}
+{{- .Values.reports.api -}}
+{{- end -}}

@@ -147,7 +147,7 @@ func TestChartDeployment(t *testing.T) {
 	assert.Equal(t, 2.0, get(d, "spec", "replicas"))
 	pod := get(d, "spec", "template", "spec")
 	assert.Equal(t, true, get(pod, "securityContext", "runAsNonRoot"))
-	assert.Equal(t, false, get(pod, "automountServiceAccountToken"))
+	assert.Equal(t, true, get(pod, "automountServiceAccountToken"), "the background audit (audit.enabled, on by default) calls the apiserver")
 	c := get(pod, "containers", 0)
 	assert.Equal(t, true, get(c, "securityContext", "readOnlyRootFilesystem"))
 	assert.Equal(t, false, get(c, "securityContext", "allowPrivilegeEscalation"))
@@ -205,6 +205,7 @@ func TestChartOptionalObjects(t *testing.T) {
 	assert.Equal(t, "prometheus", get(sm, "metadata", "labels", "release"))
 	np := r.one(t, "NetworkPolicy")
 	assert.Equal(t, []any{"Ingress", "Egress"}, get(np, "spec", "policyTypes"))
-	assert.Equal(t, []any{}, get(np, "spec", "egress"), "no egress: the webhook calls nothing")
+	assert.Equal(t, []any{map[string]any{"ports": []any{map[string]any{"port": 443.0, "protocol": "TCP"}, map[string]any{"port": 6443.0, "protocol": "TCP"}}}},
+		get(np, "spec", "egress"), "egress only to the apiserver's ports, for the background audit")
 	assert.Contains(t, get(r.one(t, "ConfigMap"), "data", ".ova-lint.yaml"), "host: gitea.fsn1.acme.example")
 }
