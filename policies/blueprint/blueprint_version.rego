@@ -14,6 +14,9 @@
 #   scope: repo
 #   runs: [cli]
 #   kinds: [Blueprint, ""]
+#   params:
+#     blueprint.api_versions: {type: array, minItems: 1, items: {type: string, pattern: "^[^/]+/[^/]+$"}}
+#     blueprint.default_chart: {type: string, minLength: 1}
 package ova.rules.blueprint_version
 
 import data.ova.lib.k8s

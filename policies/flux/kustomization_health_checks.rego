@@ -15,6 +15,8 @@
 #   scope: object
 #   runs: [cli, admission]
 #   kinds: [Kustomization]
+#   params:
+#     kustomization.health_checks_with_wait: {type: boolean}
 package ova.rules.kustomization_health_checks
 
 import data.ova.lib.k8s

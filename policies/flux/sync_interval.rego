@@ -14,6 +14,9 @@
 #   scope: object
 #   runs: [cli, admission]
 #   kinds: [GitRepository, OCIRepository, HelmRepository, HelmChart, Bucket, Kustomization, HelmRelease]
+#   params:
+#     sync_interval.kinds: {type: object, additionalProperties: {anyOf: [{const: ""}, {type: string, format: duration}]}}
+#     sync_interval.environments: {type: object, additionalProperties: {type: object, additionalProperties: {anyOf: [{const: ""}, {type: string, format: duration}]}}}
 package ova.rules.sync_interval
 
 import data.ova.lib.k8s

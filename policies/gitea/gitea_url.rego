@@ -13,6 +13,9 @@
 #   scope: object
 #   runs: [cli, admission]
 #   kinds: [GitRepository]
+#   params:
+#     gitea.url_pattern: {type: string, format: regex}
+#     gitea.exempt_urls: {type: array, items: {type: string, format: regex}}
 package ova.rules.gitea_url
 
 import data.ova.lib.k8s

@@ -12,6 +12,8 @@
 #   scope: object
 #   runs: [cli, admission]
 #   kinds: [GitRepository]
+#   params:
+#     gitrepository.branches: {type: array, minItems: 1, items: {type: string, minLength: 1}}
 package ova.rules.gitrepository_ref
 
 import data.ova.lib.k8s

@@ -12,6 +12,8 @@
 #   scope: object
 #   runs: [cli, admission]
 #   kinds: [GitRepository]
+#   params:
+#     gitrepository.secret_name: {type: string, minLength: 1}
 package ova.rules.gitrepository_secret
 
 import data.ova.lib.k8s

@@ -14,6 +14,9 @@
 #   scope: repo
 #   runs: [cli, admission]
 #   kinds: [GitRepository]
+#   params:
+#     gitea.host: {type: string, pattern: "^([a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?)?$"}
+#     gitea.group_pattern: {type: string, format: regex}
 package ova.rules.single_gitea
 
 import data.ova.lib.k8s

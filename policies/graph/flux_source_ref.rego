@@ -17,6 +17,9 @@
 #   scope: repo
 #   runs: [cli]
 #   kinds: [Kustomization, HelmRelease, GitRepository, OCIRepository, HelmRepository, HelmChart, Bucket, ExternalArtifact]
+#   params:
+#     flux.self_sources: {type: array, items: {type: string, pattern: "^[^/]+/[^/]+$"}}
+#     flux.external_sources: {type: array, items: {type: string, pattern: "^[A-Za-z]+/[^/]+/[^/]+$"}}
 package ova.rules.flux_source_ref
 
 params := data.ova.params.flux

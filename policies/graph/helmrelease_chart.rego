@@ -15,6 +15,8 @@
 #   scope: repo
 #   runs: [cli]
 #   kinds: [HelmRelease, ""]
+#   params:
+#     charts.local_repositories: {type: [array, "null"], items: {type: string, pattern: "^[^/]+/[^/]+$"}}
 package ova.rules.helmrelease_chart
 
 import data.ova.lib.charts

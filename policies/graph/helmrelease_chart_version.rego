@@ -13,6 +13,8 @@
 #   scope: repo
 #   runs: [cli]
 #   kinds: [HelmRelease, ""]
+#   params:
+#     charts.local_repositories: {type: [array, "null"], items: {type: string, pattern: "^[^/]+/[^/]+$"}}
 package ova.rules.helmrelease_chart_version
 
 import data.ova.lib.charts

@@ -19,6 +19,10 @@
 #   scope: object
 #   runs: [cli]
 #   kinds: []
+#   params:
+#     charts.local_repositories: {type: [array, "null"], items: {type: string, pattern: "^[^/]+/[^/]+$"}}
+#     flux.bootstrap: {type: array, items: {type: object, required: [name, path], additionalProperties: false, properties: {name: {type: string, minLength: 1}, namespace: {type: string}, path: {type: string, minLength: 1}, sourceRef: {type: object}, postBuild: {type: object}, targetNamespace: {type: string}, namePrefix: {type: string}, nameSuffix: {type: string}, patches: {type: array}, images: {type: array}, components: {type: array}, commonMetadata: {type: object}, dependsOn: {type: array}}}}
+#     substitution.variables: {type: object, additionalProperties: {type: [string, number, boolean]}}
 package ova.rules.render
 
 import data.ova.lib.k8s

@@ -17,6 +17,10 @@
 #   severity: error
 #   scope: object
 #   runs: [cli]
+#   params:
+#     substitution.leftover_patterns: {type: array, items: {type: string, format: regex}}
+#     substitution.check_rendered: {type: boolean}
+#     substitution.variables: {type: object, additionalProperties: {type: [string, number, boolean]}}
 package ova.rules.unresolved_substitution
 
 import data.ova.lib.k8s

@@ -18,6 +18,8 @@
 #   scope: object
 #   runs: [cli]
 #   kinds: []
+#   params:
+#     schema.no_schema_severity: {enum: [error, warning, info]}
 package ova.rules.schema
 
 # Produced in Go (linter/schemacheck.go): nothing here fires from an object.

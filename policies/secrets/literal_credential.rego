@@ -17,6 +17,11 @@
 #   scope: object
 #   runs: [cli, admission]
 #   kinds_param: secrets.pod_spec_paths
+#   params:
+#     secrets.pod_spec_paths: {type: object, additionalProperties: {type: array, items: {type: array, minItems: 1, items: {type: string}}}}
+#     secrets.credential_name_pattern: {type: string, format: regex}
+#     secrets.credential_name_exempt_pattern: {type: string, format: regex}
+#     secrets.reference_patterns: {type: array, items: {type: string, format: regex}}
 package ova.rules.literal_credential
 
 import data.ova.lib.k8s

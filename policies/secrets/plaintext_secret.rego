@@ -23,6 +23,9 @@
 #   scope: object
 #   runs: [cli, admission]
 #   kinds: [Secret]
+#   params:
+#     secrets.reference_patterns: {type: array, items: {type: string, format: regex}}
+#     secrets.admit_helm_secrets: {type: boolean}
 package ova.rules.plaintext_secret
 
 import data.ova.lib.k8s

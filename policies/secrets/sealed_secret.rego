@@ -12,6 +12,8 @@
 #   scope: object
 #   runs: [cli, admission]
 #   kinds: [SealedSecret]
+#   params:
+#     secrets.tolerate_sealed_secrets: {type: boolean}
 package ova.rules.sealed_secret
 
 import data.ova.lib.k8s
