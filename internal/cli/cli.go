@@ -71,7 +71,7 @@ func newRoot(streams IO) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newLintCmd(streams), newRulesCmd(streams), newConfigCmd(streams), newVersionCmd(streams), newServeCmd(streams), newExplainCmd(streams), newGraphCmd(streams))
+	root.AddCommand(newLintCmd(streams), newRulesCmd(streams), newConfigCmd(streams), newVersionCmd(streams), newServeCmd(streams), newExplainCmd(streams), newGraphCmd(streams), newAuditCmd(streams))
 	return root
 }
 

@@ -91,6 +91,9 @@ type Summary struct {
 	// (omitted when the Flux graph was not built).
 	Built    int `json:"built,omitempty"`
 	Rendered int `json:"rendered,omitempty"`
+	// Live marks an audit of live objects (`ova-lint audit`): Documents counts the objects
+	// audited and Skipped the kinds that could not be listed. Not part of the JSON contract.
+	Live bool `json:"-"`
 }
 
 // Report is the outcome of one run.

@@ -26,11 +26,20 @@ func GitHub(w io.Writer, rep *finding.Report, _ Options) error {
 		if ref := objectRef(f); ref != "" {
 			title += " (" + ref + ")"
 		}
+		if f.File == "" {
+			// a live object's finding: no file to annotate, the object and field in the title
+			fmt.Fprintf(bw, "::%s title=%s::%s\n", cmd, ghProperty("ova-lint "+f.Rule+" ("+Position(f)+")"), ghData(f.Message))
+			continue
+		}
 		fmt.Fprintf(bw, "::%s file=%s,line=%d,col=%d,title=%s::%s\n", cmd,
 			ghProperty(f.File), f.Line, f.Column, ghProperty(title), ghData(f.Message))
 	}
 	s := rep.Summary
-	fmt.Fprintf(bw, "ova-lint: %d files, %d documents: %d errors, %d warnings, %d info\n", s.Files, s.Documents, s.Errors, s.Warnings, s.Infos)
+	if s.Live {
+		fmt.Fprintf(bw, "ova-lint: %d objects, %d kinds skipped: %d errors, %d warnings, %d info\n", s.Documents, s.Skipped, s.Errors, s.Warnings, s.Infos)
+	} else {
+		fmt.Fprintf(bw, "ova-lint: %d files, %d documents: %d errors, %d warnings, %d info\n", s.Files, s.Documents, s.Errors, s.Warnings, s.Infos)
+	}
 	return bw.Flush()
 }
 

@@ -41,13 +41,21 @@ func GitLab(w io.Writer, rep *finding.Report, _ Options) error {
 			Severity:    gitlabSeverity(f.Severity),
 			Fingerprint: fps[i],
 			EngineName:  "ova-lint",
-			Location:    gitlabLocation{Path: f.File, Lines: gitlabLines{Begin: max(f.Line, 1)}},
+			Location:    gitlabLocation{Path: locationPath(f), Lines: gitlabLines{Begin: max(f.Line, 1)}},
 		})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(out)
+}
+
+// locationPath is the file of a finding, or for a live object's finding the object and field.
+func locationPath(f finding.Finding) string {
+	if f.File == "" {
+		return Position(f)
+	}
+	return f.File
 }
 
 func gitlabSeverity(sev string) string {

@@ -48,17 +48,21 @@ func JUnit(w io.Writer, rep *finding.Report, opts Options) error {
 	out := junitSuites{Name: "ova-lint"}
 	byFile := map[string]int{}
 	for _, f := range rep.Findings {
-		i, ok := byFile[f.File]
+		suite := f.File
+		if suite == "" {
+			suite = objectOrFile(f) // a live object (ova-lint audit): one suite per object
+		}
+		i, ok := byFile[suite]
 		if !ok {
 			i = len(out.Suites)
-			byFile[f.File] = i
-			out.Suites = append(out.Suites, junitSuite{Name: f.File})
+			byFile[suite] = i
+			out.Suites = append(out.Suites, junitSuite{Name: suite})
 		}
 		s := &out.Suites[i]
-		text := fmt.Sprintf("%s:%d:%d: %s %s: %s", f.File, f.Line, f.Column, f.Severity, f.Rule, f.Message)
+		text := fmt.Sprintf("%s: %s %s: %s", Position(f), f.Severity, f.Rule, f.Message)
 		c := junitCase{
 			Name:      fmt.Sprintf("%s %s (%d:%d)", f.Rule, objectOrFile(f), f.Line, f.Column),
-			Classname: f.File,
+			Classname: suite,
 			File:      f.File,
 			Line:      f.Line,
 		}
@@ -71,6 +75,9 @@ func JUnit(w io.Writer, rep *finding.Report, opts Options) error {
 			s.Failures++
 		} else {
 			c.SystemOut = text
+		}
+		if f.File == "" {
+			c.Name = fmt.Sprintf("%s %s (%s)", f.Rule, objectOrFile(f), f.Path)
 		}
 		s.Cases = append(s.Cases, c)
 		s.Tests++

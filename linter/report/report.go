@@ -27,6 +27,22 @@ type Options struct {
 	FailOn string
 }
 
+// Position places a finding for people: "file:line:col", or for a live object's finding (no
+// file: `ova-lint audit`) "Kind namespace/name: field.path".
+func Position(f finding.Finding) string {
+	if f.File != "" || (f.Kind == "" && f.Name == "") {
+		return fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column)
+	}
+	where := f.Kind + " " + f.Name
+	if f.Namespace != "" {
+		where = f.Kind + " " + f.Namespace + "/" + f.Name
+	}
+	if f.Path != "" {
+		where += ": " + f.Path
+	}
+	return where
+}
+
 // Writer writes one report in one format.
 type Writer func(w io.Writer, rep *finding.Report, opts Options) error
 

@@ -86,7 +86,7 @@ type sarifResult struct {
 }
 
 type sarifLocation struct {
-	PhysicalLocation sarifPhysical  `json:"physicalLocation"`
+	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
 	LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
 }
 
@@ -136,10 +136,7 @@ func SARIF(w io.Writer, rep *finding.Report, opts Options) error {
 			Level:   sarifLevel(f.Severity),
 			Message: sarifText{Text: f.Message},
 			Locations: []sarifLocation{{
-				PhysicalLocation: sarifPhysical{
-					ArtifactLocation: sarifArtifact{URI: fileURI(f.File), URIBaseID: "%SRCROOT%"},
-					Region:           sarifRegion{StartLine: max(f.Line, 1), StartColumn: max(f.Column, 1)},
-				},
+				PhysicalLocation: physical(f),
 			}},
 			PartialFingerprints: map[string]string{fingerprintKey: fps[i]},
 		}
@@ -147,8 +144,13 @@ func SARIF(w io.Writer, rep *finding.Report, opts Options) error {
 			res.RuleIndex = &ri
 		}
 		if f.Kind != "" || f.Name != "" {
+			// A live object (ova-lint audit) has no file: the object and its field path place it.
+			fqn := objectRef(f)
+			if f.Path != "" {
+				fqn += ":" + f.Path
+			}
 			res.Locations[0].LogicalLocations = []sarifLogical{{
-				Name: f.Name, FullyQualifiedName: objectRef(f), Kind: "resource",
+				Name: f.Name, FullyQualifiedName: fqn, Kind: "resource",
 			}}
 		}
 		run.Results = append(run.Results, res)
@@ -236,6 +238,17 @@ func isAbsURL(s string) bool {
 }
 
 // objectRef names the object of a finding: Kind/namespace/name.
+// physical places a finding in its file; nil for a live object's finding (ova-lint audit).
+func physical(f finding.Finding) *sarifPhysical {
+	if f.File == "" {
+		return nil
+	}
+	return &sarifPhysical{
+		ArtifactLocation: sarifArtifact{URI: fileURI(f.File), URIBaseID: "%SRCROOT%"},
+		Region:           sarifRegion{StartLine: max(f.Line, 1), StartColumn: max(f.Column, 1)},
+	}
+}
+
 func objectRef(f finding.Finding) string {
 	parts := []string{}
 	for _, p := range []string{f.Kind, f.Namespace, f.Name} {

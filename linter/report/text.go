@@ -28,13 +28,16 @@ func Text(w io.Writer, rep *finding.Report, opts Options) error {
 		if opts.Color {
 			sev = colour(f.Severity) + f.Severity + ansiReset
 		}
-		fmt.Fprintf(bw, "%s:%d:%d: %s %s: %s\n", f.File, f.Line, f.Column, sev, f.Rule, f.Message)
+		fmt.Fprintf(bw, "%s: %s %s: %s\n", Position(f), sev, f.Rule, f.Message)
 		if len(f.Chain) > 0 {
 			fmt.Fprintf(bw, "    via %s\n", strings.Join(f.Chain, " → "))
 		}
 	}
 	s := rep.Summary
 	summary := fmt.Sprintf("%d files, %d documents, %d skipped (%s)", s.Files, s.Documents, s.Skipped, skippedKinds(s))
+	if s.Live {
+		summary = fmt.Sprintf("%d objects, %d kinds skipped", s.Documents, s.Skipped)
+	}
 	if s.Built > 0 || s.Rendered > 0 {
 		summary += fmt.Sprintf(", %d built, %d rendered", s.Built, s.Rendered)
 	}
