@@ -63,6 +63,7 @@ violation contains v if {
 		"at": f.at,
 		"msg": sprintf("Blueprint %s has spec.version %s but its chart (%s/Chart.yaml) has version %s", [f.at.name, f.version, trim_suffix(f.chart, "/"), c.version]),
 		"fix": sprintf("set spec.version: %s (or bump the chart) so blueprint.yaml and Chart.yaml release together", [c.version]),
+		"edit": {"path": ["spec", "version"], "value": c.version},
 	}
 }
 

@@ -134,3 +134,16 @@ test_staging_environment if {
 test_production_environment if {
 	count(sync_interval.violation) == 0 with input as inp_env(hr("10m"), "production")
 }
+
+test_prune_and_wait_edits if {
+	o := ks(object.remove(good, ["prune", "wait"]))
+	some p in kustomization_prune.violation with input as inp(o)
+	p.edit == {"path": ["spec", "prune"], "value": true}
+	some w in kustomization_wait.violation with input as inp(o)
+	w.edit == {"path": ["spec", "wait"], "value": true}
+}
+
+test_interval_edit if {
+	some v in sync_interval.violation with input as inp(ks(object.union(good, {"interval": "5m"})))
+	v.edit == {"path": ["spec", "interval"], "value": "10m"}
+}

@@ -26,6 +26,7 @@ violation contains v if {
 		"path": path,
 		"msg": sprintf("%s does not prune (spec.prune is %s): objects deleted from Git stay in the cluster", [k8s.display, shown]),
 		"fix": "set spec.prune: true",
+		"edit": {"path": ["spec", "prune"], "value": true},
 	}
 }
 

@@ -26,6 +26,7 @@ violation contains v if {
 		"path": path,
 		"msg": sprintf("%s does not wait for readiness (spec.wait is %s)", [k8s.display, shown]),
 		"fix": "set spec.wait: true",
+		"edit": {"path": ["spec", "wait"], "value": true},
 	}
 }
 

@@ -87,6 +87,7 @@ violation contains v if {
 		"path": ["spec", "interval"],
 		"msg": sprintf("%s reconciles every %s; the platform's sync interval for %s%s is %s", [k8s.display, got, input.object.kind, where, expected]),
 		"fix": sprintf("set spec.interval: %s", [expected]),
+		"edit": {"path": ["spec", "interval"], "value": expected},
 	}
 }
 
@@ -99,6 +100,7 @@ violation contains v if {
 		"path": ["spec", "interval"],
 		"msg": sprintf("%s has spec.interval %q, which is not a Go duration", [k8s.display, got]),
 		"fix": sprintf("set spec.interval: %s", [expected]),
+		"edit": {"path": ["spec", "interval"], "value": expected},
 	}
 }
 
@@ -110,5 +112,6 @@ violation contains v if {
 		"path": ["spec"],
 		"msg": sprintf("%s has no spec.interval; the platform's sync interval for %s%s is %s", [k8s.display, input.object.kind, where, expected]),
 		"fix": sprintf("add spec.interval: %s", [expected]),
+		"edit": {"path": ["spec", "interval"], "value": expected},
 	}
 }

@@ -129,3 +129,24 @@ test_gitea_url_redacts_credentials if {
 	not contains(v.msg, "hunter2")
 	contains(v.msg, "https://***@git.example.com/a/b.git")
 }
+
+test_ref_edit_sets_the_branch if {
+	vs := gitrepository_ref.violation with input as obj_input(repo(object.union(good_spec, {"ref": {"branch": "develop"}})))
+	some v in vs
+	v.edit == {"path": ["spec", "ref", "branch"], "value": "main"}
+}
+
+test_ref_edit_only_when_nothing_pins if {
+	pinned := gitrepository_ref.violation with input as obj_input(repo(object.union(object.remove(good_spec, ["ref"]), {"ref": {"tag": "v1.0.0"}})))
+	some p in pinned
+	not p.edit
+	unset := gitrepository_ref.violation with input as obj_input(repo(object.remove(good_spec, ["ref"])))
+	some u in unset
+	u.edit == {"path": ["spec", "ref", "branch"], "value": "main"}
+}
+
+test_secret_edit if {
+	vs := gitrepository_secret.violation with input as obj_input(repo(object.remove(good_spec, ["secretRef"])))
+	some v in vs
+	v.edit == {"path": ["spec", "secretRef", "name"], "value": "gitea-token"}
+}

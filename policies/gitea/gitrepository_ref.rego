@@ -29,6 +29,7 @@ violation contains v if {
 		"path": ["spec", "ref", "branch"],
 		"msg": sprintf("%s tracks branch %q; allowed branches: %s", [k8s.display, branch, concat(", ", allowed)]),
 		"fix": sprintf("set spec.ref.branch: %s", [allowed[0]]),
+		"edit": {"path": ["spec", "ref", "branch"], "value": allowed[0]},
 	}
 }
 
@@ -36,9 +37,22 @@ violation contains v if {
 	input.object.kind == "GitRepository"
 	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
 	not input.object.spec.ref.branch
-	v := {
-		"path": ["spec", "ref"],
-		"msg": sprintf("%s does not track a branch (spec.ref.branch is unset, so Flux falls back to its default or pins a tag/commit)", [k8s.display]),
-		"fix": sprintf("set spec.ref.branch: %s", [allowed[0]]),
-	}
+	v := object.union(
+		{
+			"path": ["spec", "ref"],
+			"msg": sprintf("%s does not track a branch (spec.ref.branch is unset, so Flux falls back to its default or pins a tag/commit)", [k8s.display]),
+			"fix": sprintf("set spec.ref.branch: %s", [allowed[0]]),
+		},
+		branch_edit,
+	)
 }
+
+# Setting the branch is mechanical only when nothing else pins the reference: Flux prefers a
+# commit, name, semver range or tag over the branch, so their removal is the user's decision.
+pins := {"commit", "name", "semver", "tag"}
+
+branch_edit := {"edit": {"path": ["spec", "ref", "branch"], "value": allowed[0]}} if {
+	every p in pins {
+		not input.object.spec.ref[p]
+	}
+} else := {}

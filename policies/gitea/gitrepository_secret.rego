@@ -29,6 +29,7 @@ violation contains v if {
 		"path": ["spec", "secretRef", "name"],
 		"msg": sprintf("%s authenticates with secret %q instead of the Gitea token secret %q", [k8s.display, name, want]),
 		"fix": sprintf("set spec.secretRef.name: %s", [want]),
+		"edit": {"path": ["spec", "secretRef", "name"], "value": want},
 	}
 }
 
@@ -40,5 +41,6 @@ violation contains v if {
 		"path": ["spec"],
 		"msg": sprintf("%s has no spec.secretRef: Gitea sources authenticate with the %q token secret", [k8s.display, want]),
 		"fix": sprintf("add spec.secretRef.name: %s", [want]),
+		"edit": {"path": ["spec", "secretRef", "name"], "value": want},
 	}
 }

@@ -27,12 +27,20 @@ violation contains v if {
 	versions := {c.version | some c in charts.by_name[f.chart]}
 	count(versions) > 0
 	not any_admitted(f.version, versions)
-	v := {
-		"at": object.union(f.at, {"line": f.at.version_line, "column": f.at.version_column}),
-		"msg": sprintf("HelmRelease %s pins chart %s at version %s, which the tree's chart (version %s) does not satisfy", [f.at.name, f.chart, f.version, concat(", ", sort(versions))]),
-		"fix": sprintf("set spec.chart.spec.version to %s (or a range that admits it), or bump the chart", [sort(versions)[0]]),
-	}
+	v := object.union(
+		{
+			"at": object.union(f.at, {"line": f.at.version_line, "column": f.at.version_column}),
+			"msg": sprintf("HelmRelease %s pins chart %s at version %s, which the tree's chart (version %s) does not satisfy", [f.at.name, f.chart, f.version, concat(", ", sort(versions))]),
+			"fix": sprintf("set spec.chart.spec.version to %s (or a range that admits it), or bump the chart", [sort(versions)[0]]),
+		},
+		version_edit(versions),
+	)
 }
+
+# With one version of the chart in the tree, pinning it is mechanical.
+version_edit(versions) := {"edit": {"path": ["spec", "chart", "spec", "version"], "value": sort(versions)[0]}} if {
+	count(versions) == 1
+} else := {}
 
 any_admitted(constraint, versions) if {
 	some ver in versions
