@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -172,4 +173,39 @@ func TestOnlyChangedBytes(t *testing.T) {
 	out, _, err := Apply(before, []Request{{Line: 7, Edits: []finding.Edit{{Path: []any{"spec", "interval"}, Value: "1m"}}}}, Options{})
 	require.NoError(t, err)
 	require.Equal(t, string(bytes.Replace(before, []byte(`interval: "5m"`), []byte(`interval: "1m"`), 1)), string(out))
+}
+
+// TestDiff checks that the unified diff of every golden case applies with git apply and gives
+// the fixed file.
+func TestDiff(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git is not installed")
+	}
+	cases, err := os.ReadDir("testdata")
+	require.NoError(t, err)
+	for _, c := range cases {
+		before, err1 := os.ReadFile(filepath.Join("testdata", c.Name(), "before.yaml"))
+		after, err2 := os.ReadFile(filepath.Join("testdata", c.Name(), "after.yaml"))
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		t.Run(c.Name(), func(t *testing.T) {
+			d := Diff("f.yaml", before, after)
+			if bytes.Equal(before, after) {
+				require.Empty(t, d)
+				return
+			}
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "f.yaml"), before, 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "fix.diff"), []byte(d), 0o644))
+			cmd := exec.Command(git, "apply", "fix.diff")
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "%s\n%s", out, d)
+			got, err := os.ReadFile(filepath.Join(dir, "f.yaml"))
+			require.NoError(t, err)
+			require.Equal(t, string(after), string(got), d)
+		})
+	}
 }
