@@ -40,6 +40,7 @@ type serveFlags struct {
 	enableHTTP2                      bool
 	logLevel, logFormat              string
 	maxRequestBytes, maxInFlight     int64
+	audit                            serveAuditFlags
 }
 
 func newServeCmd(streams IO) *cobra.Command {
@@ -80,6 +81,7 @@ func newServeCmd(streams IO) *cobra.Command {
 	fl.Int64Var(&f.maxInFlight, "max-in-flight-bytes", server.DefaultMaxInFlightBytes, "request bytes read and evaluated at once (memory: evaluating takes up to ~5x); others wait, then 429")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error (debug-4 and below add controller-runtime's per-request lines)")
 	fl.StringVar(&f.logFormat, "log-format", "json", "json or text")
+	f.audit.register(fl)
 	return cmd
 }
 
@@ -148,6 +150,11 @@ func runServe(cmd *cobra.Command, streams IO, f *serveFlags) error {
 	if err != nil {
 		return usage("%v", err)
 	}
+	stopAudit, err := startAudit(ctx, f, logger, reg, eng, cfg)
+	if err != nil {
+		return err
+	}
+	defer stopAudit()
 	if err := srv.Run(ctx); err != nil {
 		logger.Error("webhook stopped", slog.String("error", err.Error()))
 		return exitError{ExitFindings}
