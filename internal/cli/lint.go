@@ -68,6 +68,8 @@ type lintFlags struct {
 	root         string
 	substitute   []string
 	substFrom    []string
+	fix          bool
+	diff         bool
 }
 
 func newLintCmd(streams IO) *cobra.Command {
@@ -104,6 +106,8 @@ func newLintCmd(streams IO) *cobra.Command {
 	cmd.Flags().StringVar(&f.root, "root", "", "repository root that Kustomization paths and chart paths resolve against (default: the deepest directory holding every PATH)")
 	cmd.Flags().StringArrayVar(&f.substitute, "substitute", nil, "KEY=VALUE for a postBuild variable that exists only in the cluster (repeatable; inline substitute and substituteFrom in the tree win)")
 	cmd.Flags().StringArrayVar(&f.substFrom, "substitute-from", nil, "YAML or .env file of KEY: VALUE variables that exist only in the cluster, or a ConfigMap/Secret manifest (repeatable)")
+	cmd.Flags().BoolVar(&f.fix, "fix", false, "apply the mechanical fixes of the findings in place, then lint again and report what remains (waived findings are not fixed)")
+	cmd.Flags().BoolVar(&f.diff, "diff", false, "with --fix: print the fixes as a unified diff (paths relative to the repository root) and write nothing; reports go to --format NAME=FILE only")
 	cmd.Flags().StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
 	cmd.Flags().StringVar(&f.base, "base", "", "with --changed: lint the changes since the merge base of REF and HEAD (implies --changed)")
@@ -170,6 +174,9 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	}
 	for _, p := range paths {
 		if p == "-" {
+			if f.fix || f.diff {
+				return usage("--fix cannot write standard input")
+			}
 			if f.changed {
 				return usage("--changed cannot read standard input")
 			}
@@ -185,6 +192,7 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		schemaOpts *schema.Options
 		files      []loader.File
 		skip       int
+		linted     []loader.File // the files of the run, for --fix
 	)
 	if f.changed {
 		cfg, schemaOpts, files, err = f.selectChanged(cmd, paths)
@@ -206,9 +214,11 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 			schemaOpts, err = f.schemaOptions(cfg)
 		}
 		if err == nil {
-			if _, err = loader.WalkFrom(ctx, f.root, paths, cfg.Exclude); err != nil {
+			var walked loader.WalkResult
+			if walked, err = loader.WalkFrom(ctx, f.root, paths, cfg.Exclude); err != nil {
 				err = usage("%v", err)
 			}
+			linted = walked.Files
 		}
 	}
 	if err != nil {
@@ -236,18 +246,44 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		Root:                f.root,
 		Substitute:          vars,
 	})
-	var rep *finding.Report
-	if f.changed {
-		rep, err = l.LintFiles(ctx, files, skip)
-	} else {
-		rep, err = l.Lint(ctx, paths)
+	lintOnce := func() (*finding.Report, error) {
+		if f.changed {
+			return l.LintFiles(ctx, files, skip)
+		}
+		return l.Lint(ctx, paths)
 	}
+	rep, err := lintOnce()
 	if err != nil {
 		return usage("%v", err)
+	}
+	if f.changed {
+		linted = files
+	}
+	fixOpts := fixOptions(schemaOpts)
+	if f.fix || f.diff {
+		relint := func() (*finding.Report, error) {
+			rep, err := lintOnce()
+			if err != nil {
+				return nil, usage("%v", err)
+			}
+			return rep, nil
+		}
+		if rep, err = f.applyFixes(streams, rep, linted, fixOpts, relint); err != nil {
+			return err
+		}
+	}
+	for _, o := range outs {
+		if o.name == "sarif" {
+			planReplacements(rep, linted, fixOpts)
+			break
+		}
 	}
 
 	colour := f.color == "always" || (f.color == "auto" && streams.IsTerminal && os.Getenv("NO_COLOR") == "")
 	for _, o := range outs {
+		if f.diff && o.path == "" {
+			continue // the diff is standard output's
+		}
 		opts := report.Options{Verbose: f.verbose, Rules: eng.Rules(), ToolVersion: version(), FailOn: f.failOn}
 		if err := writeOutput(streams.Out, o, rep, opts, colour); err != nil {
 			return err

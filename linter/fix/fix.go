@@ -341,3 +341,36 @@ func sameValue(a, b any) bool { return reflect.DeepEqual(canon(a), canon(b)) }
 func hasPrefix(path, prefix []any) bool {
 	return len(prefix) <= len(path) && slices.EqualFunc(prefix, path[:len(prefix)], func(a, b any) bool { return a == b })
 }
+
+// RequestOf is the fix request of a finding. A finding on a built object names the object as
+// built (kustomize may prefix the name), so only its kind identifies the source document.
+func RequestOf(f finding.Finding) Request {
+	r := Request{Line: f.Line, Kind: f.Kind, Name: f.Name, Edits: f.Edits}
+	if len(f.Chain) > 0 {
+		r.Name = ""
+	}
+	return r
+}
+
+// PlanFindings gives every finding with edits the replacements that its fix alone makes in its
+// file (read returns a file's bytes by the finding's File, false for a file that is not to be
+// fixed), for the formats that carry fixes (SARIF). A finding whose fix cannot be made gets none.
+func PlanFindings(fs []finding.Finding, read func(file string) ([]byte, bool), opts Options) {
+	texts := map[string][]byte{}
+	for i, f := range fs {
+		if len(f.Edits) == 0 {
+			continue
+		}
+		data, seen := texts[f.File]
+		if !seen {
+			data, _ = read(f.File)
+			texts[f.File] = data
+		}
+		if data == nil {
+			continue
+		}
+		if reps, err := Plan(data, RequestOf(f), opts); err == nil && len(reps) > 0 {
+			fs[i].Replacements = reps
+		}
+	}
+}

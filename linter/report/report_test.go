@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
+	"github.com/openova-io/ova-lint/linter/fix"
 	"github.com/openova-io/ova-lint/linter/report"
 )
 
@@ -55,6 +57,8 @@ func sample() *finding.Report {
 			Rule: "sync-interval", Severity: "warning", File: "clusters/fsn1/flux-system/sources.yaml", Line: 7, Column: 3,
 			Kind: "GitRepository", Namespace: "flux-system", Name: "platform",
 			Problem: "interval 5m, the table says 1m", Fix: "set spec.interval: 1m", Source: "Flux docs",
+			// the fixer's replacement of "5m" (SARIF carries it as a fix)
+			Replacements: []finding.Replacement{{StartLine: 7, StartColumn: 13, EndLine: 7, EndColumn: 15, Text: "1m"}},
 		},
 		{
 			// special characters for every escaping rule: %, commas, colons, newlines, <&>, quotes
@@ -202,6 +206,61 @@ func TestSARIFSchema(t *testing.T) {
 			validate(t, out)
 		})
 	}
+	t.Run("fixes of a tree, real catalogue and fixer", func(t *testing.T) {
+		ctx := context.Background()
+		cfg, err := config.Default()
+		require.NoError(t, err)
+		eng, err := engine.New(ctx, engine.Options{Config: cfg})
+		require.NoError(t, err)
+		rep, err := linter.New(eng, cfg, linter.Options{}).Lint(ctx, []string{filepath.Join("testdata", "fixable")})
+		require.NoError(t, err)
+		fix.PlanFindings(rep.Findings, func(file string) ([]byte, bool) {
+			data, err := os.ReadFile(file)
+			return data, err == nil
+		}, fix.Options{})
+		var buf bytes.Buffer
+		require.NoError(t, report.SARIF(&buf, rep, report.Options{Rules: eng.Rules(), ToolVersion: "dev"}))
+		validate(t, buf.Bytes())
+		var log struct {
+			Runs []struct {
+				Results []struct {
+					RuleID string `json:"ruleId"`
+					Fixes  []struct {
+						ArtifactChanges []struct {
+							ArtifactLocation struct {
+								URI string `json:"uri"`
+							} `json:"artifactLocation"`
+							Replacements []struct {
+								DeletedRegion struct {
+									StartLine, StartColumn, EndLine, EndColumn int
+								} `json:"deletedRegion"`
+								InsertedContent struct {
+									Text string `json:"text"`
+								} `json:"insertedContent"`
+							} `json:"replacements"`
+						} `json:"artifactChanges"`
+					} `json:"fixes"`
+				} `json:"results"`
+			} `json:"runs"`
+		}
+		require.NoError(t, json.Unmarshal(buf.Bytes(), &log))
+		fixes := map[string]string{}
+		for _, r := range log.Runs[0].Results {
+			for _, f := range r.Fixes {
+				for _, c := range f.ArtifactChanges {
+					for _, rp := range c.Replacements {
+						d := rp.DeletedRegion
+						fixes[r.RuleID] += fmt.Sprintf("%s %d:%d-%d:%d %q;", c.ArtifactLocation.URI, d.StartLine, d.StartColumn, d.EndLine, d.EndColumn, rp.InsertedContent.Text)
+					}
+				}
+			}
+		}
+		require.Equal(t, map[string]string{
+			"kustomization-prune": `testdata/fixable/kustomization.yaml 13:10-13:15 "true";`,
+			"kustomization-wait":  `testdata/fixable/kustomization.yaml 19:1-19:1 "  wait: true\n";`,
+			"sync-interval":       `testdata/fixable/kustomization.yaml 8:13-8:15 "10m";`,
+		}, fixes)
+	})
 	t.Run("demo tree, real catalogue", func(t *testing.T) {
 		ctx := context.Background()
 		cfg, err := config.Default()

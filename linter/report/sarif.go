@@ -83,6 +83,7 @@ type sarifResult struct {
 	Message             sarifText         `json:"message"`
 	Locations           []sarifLocation   `json:"locations"`
 	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Fixes               []sarifFix        `json:"fixes,omitempty"`
 }
 
 type sarifLocation struct {
@@ -139,6 +140,7 @@ func SARIF(w io.Writer, rep *finding.Report, opts Options) error {
 				PhysicalLocation: physical(f),
 			}},
 			PartialFingerprints: map[string]string{fingerprintKey: fps[i]},
+			Fixes:               sarifFixes(f),
 		}
 		if ri, ok := index[f.Rule]; ok {
 			res.RuleIndex = &ri
