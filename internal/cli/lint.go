@@ -43,7 +43,16 @@ func (c *commonFlags) load(dir string) (*config.Config, error) {
 		}
 		path = found
 	}
-	cfg, err := config.Load(path)
+	if path == "" {
+		return config.Default()
+	}
+	// the file is checked against the rule catalogue: unknown rule ids and parameters, and
+	// parameter values that do not fit their rule's schema, are errors (exit 2)
+	cat, err := engine.Catalogue(c.policyDirs...)
+	if err != nil {
+		return nil, usage("%v", err)
+	}
+	cfg, err := config.LoadWith(path, cat)
 	if err != nil {
 		return nil, usage("%v", err)
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/webhook"
 	"github.com/openova-io/ova-lint/webhook/server"
@@ -107,7 +109,7 @@ func runServe(cmd *cobra.Command, streams IO, f *serveFlags) error {
 
 	cfg, err := f.load(".")
 	if err != nil {
-		return err
+		return serveNotReady(ctx, logger, f.probeAddr, err)
 	}
 	eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.policyDirs, Config: cfg})
 	if err != nil {
@@ -160,6 +162,38 @@ func runServe(cmd *cobra.Command, streams IO, f *serveFlags) error {
 		return exitError{ExitFindings}
 	}
 	return nil
+}
+
+// serveNotReady keeps a webhook whose configuration does not load alive but never ready: it
+// logs every problem with its key path, serves /healthz and a failing /readyz, and returns the
+// error when ctx ends. With the chart's maxUnavailable 0, a rollout of a bad ConfigMap stops at
+// its first new pod and the old pods keep serving the good configuration.
+func serveNotReady(ctx context.Context, logger *slog.Logger, probeAddr string, cause error) error {
+	var cerr *config.Error
+	problems := 1
+	if errors.As(cause, &cerr) {
+		problems = len(cerr.Problems)
+		for _, p := range cerr.Problems {
+			logger.Error("invalid configuration", slog.String("key", p.Path), slog.String("file", p.File),
+				slog.Int("line", p.Line), slog.Int("column", p.Column), slog.String("problem", p.Message),
+				slog.String("suggestion", p.Suggestion))
+		}
+	} else {
+		logger.Error("configuration does not load", slog.String("error", cause.Error()))
+	}
+	reg := prometheus.NewRegistry()
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "ova_lint_config_problems", Help: "Problems found in the configuration at start-up; the webhook is never ready while there are any."})
+	g.Set(float64(problems))
+	reg.MustRegister(g)
+	nr, err := server.NewNotReady(probeAddr, cause, reg)
+	if err != nil {
+		return usage("%v", err)
+	}
+	logger.Error("not becoming ready: fix the configuration and roll out again; the pods serving the previous configuration keep serving", slog.Int("problems", problems))
+	if err := nr.Run(ctx, logger); err != nil {
+		return err
+	}
+	return usage("%v", cause)
 }
 
 // logRules says at start-up which rules decide at admission and which are CLI-only, so nothing

@@ -82,8 +82,12 @@ func Default() (*Config, error) {
 func DefaultYAML() []byte { return append([]byte(nil), defaultProfile...) }
 
 // Load returns the defaults with the file at path merged over them. An empty path yields the
-// defaults.
-func Load(path string) (*Config, error) {
+// defaults. The file is checked against the structure of a configuration (see Check).
+func Load(path string) (*Config, error) { return LoadWith(path, nil) }
+
+// LoadWith is Load that also checks the rule ids and parameters the file names against the rule
+// catalogue cat. An invalid file is an *Error listing every problem.
+func LoadWith(path string, cat *Catalogue) (*Config, error) {
 	c, err := Default()
 	if err != nil {
 		return nil, err
@@ -95,6 +99,9 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
+	if err := Check(raw, path, cat); err != nil {
+		return nil, err
+	}
 	if err := c.merge(raw); err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -103,9 +110,15 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse returns the defaults with the YAML document raw merged over them.
-func Parse(raw []byte) (*Config, error) {
+func Parse(raw []byte) (*Config, error) { return ParseWith(raw, nil) }
+
+// ParseWith is Parse that also checks rule ids and parameters against cat (see LoadWith).
+func ParseWith(raw []byte, cat *Catalogue) (*Config, error) {
 	c, err := Default()
 	if err != nil {
+		return nil, err
+	}
+	if err := Check(raw, "", cat); err != nil {
 		return nil, err
 	}
 	if err := c.merge(raw); err != nil {

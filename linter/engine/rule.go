@@ -36,9 +36,13 @@ type Rule struct {
 	// without a kind, such as Chart.yaml); absent means every document, an empty list none
 	// (findings produced in Go, repo-pass or loader-diagnostic rules). The engine evaluates a
 	// rule only for objects of its kinds; the Rego still checks the kind.
-	Kinds    []string `json:"kinds,omitempty"`
-	Sources  []Source `json:"sources"`
-	Disabled bool     `json:"disabled,omitempty"`
+	Kinds   []string `json:"kinds,omitempty"`
+	Sources []Source `json:"sources"`
+	// Params are the parameters the rule reads (custom.params): the dotted path under params:
+	// ("gitea.url_pattern") to its JSON schema ({type: string, format: regex}). The
+	// configuration is validated against them when it loads (config.Catalogue).
+	Params   map[string]any `json:"params,omitempty"`
+	Disabled bool           `json:"disabled,omitempty"`
 	// Package is the last segment of the rule's package path (data.ova.rules.<Package>).
 	Package string `json:"package"`
 }
@@ -110,6 +114,13 @@ func ruleFromAnnotations(pkg string, a *ast.Annotations, params map[string]any) 
 			}
 			r.Kinds = append(r.Kinds, s)
 		}
+	}
+	if p, ok := a.Custom["params"]; ok {
+		m, ok := p.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("custom.params must map dotted parameter paths to schemas, such as gitea.url_pattern: {type: string, format: regex}")
+		}
+		r.Params = m
 	}
 	if name, ok := a.Custom["kinds_param"].(string); ok {
 		// the kinds are the keys of a parameter object (e.g. secrets.pod_spec_paths), so

@@ -1,0 +1,73 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/openova-io/ova-lint/linter/config"
+)
+
+// Catalogue reads the rule ids and parameter declarations (custom.params) of the embedded rules
+// and the rules under policyDirs, without compiling them, so that a configuration can be
+// checked before an engine is built from it. Conflicting declarations of a parameter are an
+// error.
+func Catalogue(policyDirs ...string) (*config.Catalogue, error) {
+	modules, err := LoadModules(false, policyDirs...)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]*ast.Module, 0, len(modules))
+	for _, m := range modules {
+		list = append(list, m)
+	}
+	set, aerrs := ast.BuildAnnotationSet(list)
+	if len(aerrs) > 0 {
+		return nil, fmt.Errorf("rule catalogue: %w", aerrs)
+	}
+	defaults, err := config.Default()
+	if err != nil {
+		return nil, err
+	}
+	var rules []*Rule
+	for _, ref := range set.Flatten() {
+		a := ref.Annotations
+		if a == nil || a.Scope != "package" {
+			continue
+		}
+		pkg, ok := strings.CutPrefix(ref.Path.String(), rulesPrefix)
+		if !ok || strings.Contains(pkg, ".") {
+			continue
+		}
+		r, err := ruleFromAnnotations(pkg, a, defaults.Params)
+		if err != nil {
+			return nil, fmt.Errorf("rule catalogue: %s (%s): %w", ref.Path, ref.Location, err)
+		}
+		rules = append(rules, r)
+	}
+	return catalogueOf(rules)
+}
+
+// catalogueOf declares the rules' ids and parameters, in id order.
+func catalogueOf(rules []*Rule) (*config.Catalogue, error) {
+	sorted := append([]*Rule(nil), rules...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+	cat := &config.Catalogue{}
+	var errs []error
+	for _, r := range sorted {
+		if err := cat.Declare(r.ID, r.Params); err != nil {
+			errs = append(errs, fmt.Errorf("rule %s: %w", r.ID, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("rule catalogue: %w", err)
+	}
+	return cat, nil
+}
+
+// Catalogue returns what the engine's rules say about a configuration (see the function
+// Catalogue).
+func (e *Engine) Catalogue() (*config.Catalogue, error) { return catalogueOf(e.rules) }
