@@ -54,7 +54,7 @@ func (c *commonFlags) load(dir string) (*config.Config, error) {
 	}
 	cfg, err := config.LoadWith(path, cat)
 	if err != nil {
-		return nil, usage("%v", err)
+		return nil, usageError{err} // keeps the *config.Error for serve
 	}
 	return cfg, nil
 }
@@ -312,6 +312,7 @@ func (f *lintFlags) schemaOptions(cfg *config.Config) (*schema.Options, error) {
 	}
 	if f.fluxVersion != "" {
 		cfg.FluxVersion = f.fluxVersion
+		cfg.FluxVersionFrom = "set by --flux-version"
 	}
 	if f.noSchema {
 		return nil, nil
