@@ -160,6 +160,11 @@ func TestChartDeployment(t *testing.T) {
 	assert.Equal(t, "ova-lint-config", get(pod, "volumes", 0, "configMap", "name"), "the config comes from the ConfigMap")
 	assert.NotNil(t, get(r.one(t, "ConfigMap"), "data", ".ova-lint.yaml"))
 
+	// a rollout never takes an old pod away before a new one is ready: a new pod that never becomes
+	// ready (an invalid configuration) stops the rollout and the old pods keep serving
+	assert.Equal(t, "RollingUpdate", get(d, "spec", "strategy", "type"))
+	assert.Equal(t, 0.0, get(d, "spec", "strategy", "rollingUpdate", "maxUnavailable"))
+	assert.GreaterOrEqual(t, get(d, "spec", "strategy", "rollingUpdate", "maxSurge"), 1.0)
 	pdb := r.one(t, "PodDisruptionBudget")
 	assert.Equal(t, 1.0, get(pdb, "spec", "minAvailable"))
 	assert.Equal(t, get(d, "spec", "selector", "matchLabels"), get(pdb, "spec", "selector", "matchLabels"))
