@@ -41,8 +41,11 @@ type Rule struct {
 	// Params are the parameters the rule reads (custom.params): the dotted path under params:
 	// ("gitea.url_pattern") to its JSON schema ({type: string, format: regex}). The
 	// configuration is validated against them when it loads (config.Catalogue).
-	Params   map[string]any `json:"params,omitempty"`
-	Disabled bool           `json:"disabled,omitempty"`
+	Params map[string]any `json:"params,omitempty"`
+	// Fix describes the mechanical fix of the rule (custom.fix), which its violations carry as
+	// an edit and `ova-lint lint --fix` applies; empty when the rule has none.
+	Fix      string `json:"fix,omitempty"`
+	Disabled bool   `json:"disabled,omitempty"`
 	// Package is the last segment of the rule's package path (data.ova.rules.<Package>).
 	Package string `json:"package"`
 }
@@ -82,7 +85,7 @@ func ruleFromAnnotations(pkg string, a *ast.Annotations, params map[string]any) 
 		s, _ := a.Custom[key].(string)
 		return s
 	}
-	r.ID, r.Severity, r.Scope = get("id"), get("severity"), get("scope")
+	r.ID, r.Severity, r.Scope, r.Fix = get("id"), get("severity"), get("scope"), strings.TrimSpace(get("fix"))
 	if r.ID == "" {
 		return nil, fmt.Errorf("custom.id is required")
 	}

@@ -13,6 +13,7 @@
 #   severity: error
 #   scope: repo
 #   runs: [cli]
+#   fix: sets blueprint.yaml spec.version to the chart's version
 #   kinds: [Blueprint, ""]
 #   params:
 #     blueprint.api_versions: {type: array, minItems: 1, items: {type: string, pattern: "^[^/]+/[^/]+$"}}

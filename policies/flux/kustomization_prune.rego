@@ -13,6 +13,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli, admission]
+#   fix: sets spec.prune to true (added under spec when missing)
 #   kinds: [Kustomization]
 package ova.rules.kustomization_prune
 

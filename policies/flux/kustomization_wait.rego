@@ -13,6 +13,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli, admission]
+#   fix: sets spec.wait to true (added under spec when missing)
 #   kinds: [Kustomization]
 package ova.rules.kustomization_wait
 

@@ -13,6 +13,7 @@
 #   severity: warning
 #   scope: object
 #   runs: [cli, admission]
+#   fix: sets spec.interval to the expected interval (the environment's, else the kind's)
 #   kinds: [GitRepository, OCIRepository, HelmRepository, HelmChart, Bucket, Kustomization, HelmRelease]
 #   params:
 #     sync_interval.kinds: {type: object, additionalProperties: {anyOf: [{const: ""}, {type: string, format: duration}]}}

@@ -11,6 +11,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli, admission]
+#   fix: sets spec.ref.branch to the first of gitrepository.branches, unless a commit, name, semver or tag pins the reference
 #   kinds: [GitRepository]
 #   params:
 #     gitrepository.branches: {type: array, minItems: 1, items: {type: string, minLength: 1}}

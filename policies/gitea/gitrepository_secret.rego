@@ -11,6 +11,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli, admission]
+#   fix: sets spec.secretRef.name to gitrepository.secret_name
 #   kinds: [GitRepository]
 #   params:
 #     gitrepository.secret_name: {type: string, minLength: 1}

@@ -12,6 +12,7 @@
 #   severity: error
 #   scope: repo
 #   runs: [cli]
+#   fix: sets spec.chart.spec.version to the version of the tree's chart, when the tree holds one version of it
 #   kinds: [HelmRelease, ""]
 #   params:
 #     charts.local_repositories: {type: [array, "null"], items: {type: string, pattern: "^[^/]+/[^/]+$"}}
