@@ -30,8 +30,13 @@ const (
 type Config struct {
 	// KubernetesVersion selects the core Kubernetes schemas ("1.31", ...).
 	KubernetesVersion string `json:"kubernetesVersion"`
-	// FluxVersion selects the Flux CRD schemas ("2.4", "2.9").
+	// FluxVersion selects the Flux CRD schemas ("2.4" ... "2.9"). The profile's value is a
+	// fallback: unless the user sets it (FluxVersionFrom), the linter takes the version the
+	// linted tree pins, when it pins one.
 	FluxVersion string `json:"fluxVersion"`
+	// FluxVersionFrom says who set FluxVersion: "" for the profile default, else e.g.
+	// "set in .ova-lint.yaml" or "set by --flux-version".
+	FluxVersionFrom string `json:"-"`
 	// Exclude lists path globs skipped while walking the tree.
 	Exclude []string `json:"exclude"`
 	// Rules overrides severities or disables rules by id.
@@ -106,6 +111,9 @@ func LoadWith(path string, cat *Catalogue) (*Config, error) {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	c.Source = path
+	if c.FluxVersionFrom != "" {
+		c.FluxVersionFrom = "set in " + path
+	}
 	return c, nil
 }
 
@@ -166,6 +174,7 @@ func (c *Config) merge(raw []byte) error {
 	}
 	if user.FluxVersion != "" {
 		c.FluxVersion = user.FluxVersion
+		c.FluxVersionFrom = "set in the configuration (fluxVersion)"
 	}
 	if _, ok := present["exclude"]; ok {
 		c.Exclude = user.Exclude
