@@ -147,7 +147,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			ev.exempt[ns] = true
 		}
 	}
-	a := &run{ev: ev, scrubber: scrubber, waivers: map[objectKey]*waiver.Waiver{}}
+	a := &run{ev: ev, waivers: map[objectKey]*waiver.Waiver{}}
 	res := &Result{Skipped: skipped}
 	complete := len(opts.Namespaces) == 0
 
@@ -271,8 +271,7 @@ func withDefaults(opts Options) Options {
 
 // run collects what the workers find.
 type run struct {
-	ev       *evaluator
-	scrubber *Scrubber
+	ev *evaluator
 
 	mu       sync.Mutex
 	findings []finding.Finding
