@@ -68,6 +68,13 @@ func explain(w io.Writer, r *engine.Rule, fsys fs.FS) error {
 			fmt.Fprintf(bw, "  - %s\n", s.Ref)
 		}
 	}
+	if r.Fix != "" {
+		fmt.Fprintln(bw)
+		fmt.Fprintln(bw, "Fix (mechanical: ova-lint lint --fix applies it, --fix --diff shows it):")
+		for _, line := range wrap(r.Fix, 94) {
+			fmt.Fprintf(bw, "  %s\n", line)
+		}
+	}
 	for _, kind := range []string{"fail", "pass"} {
 		fmt.Fprintln(bw)
 		if err := example(bw, r, fsys, kind); err != nil {

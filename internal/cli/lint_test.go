@@ -217,6 +217,7 @@ func TestExplain(t *testing.T) {
 			ID: "demo-rule", Title: "Demo rule", Severity: "error", Scope: "object", Runs: []string{"cli", "admission"},
 			Description: "A demo rule that shows how explain prints a description long enough to be wrapped at the width of a terminal, with its sources and examples.",
 			Sources:     []engine.Source{{Ref: "platform/flux/README.md#demo", Description: "platform Flux README, \"Demo\""}, {Ref: "https://example.org/spec"}},
+			Fix:         "sets bad to false",
 		}
 		fsys := fstest.MapFS{
 			"rules/demo-rule/fail-bad/a.yaml":           {Data: []byte("kind: Demo\nbad: true\n")},
@@ -250,6 +251,9 @@ func TestExplain(t *testing.T) {
 			require.Equal(t, ExitOK, code, stderr)
 			require.Contains(t, out, r.ID+": "+r.Title)
 			require.Contains(t, out, "Source of truth:")
+			if r.Fix != "" {
+				require.Contains(t, out, "Fix (mechanical: ova-lint lint --fix applies it")
+			}
 			if _, err := os.Stat(filepath.Join("..", "..", "fixtures", "rules", r.ID)); err == nil {
 				require.Contains(t, out, "Failing example (fixtures/rules/"+r.ID+"/fail-")
 				require.Contains(t, out, "Passing example (fixtures/rules/"+r.ID+"/pass-")

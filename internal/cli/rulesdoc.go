@@ -46,6 +46,9 @@ func rulesMarkdown(w io.Writer, rules []*engine.Rule, fsys fs.FS) error {
 				fmt.Fprintf(bw, "- %s (`%s`)\n", desc, s.Ref)
 			}
 		}
+		if r.Fix != "" {
+			fmt.Fprintf(bw, "\nFix (mechanical, `ova-lint lint --fix`): %s.\n", strings.TrimSuffix(r.Fix, "."))
+		}
 		if cases := fixtureCases(fsys, r.ID); len(cases) > 0 {
 			fmt.Fprintf(bw, "\nExamples (`fixtures/rules/%s/`): %s\n", r.ID, strings.Join(cases, ", "))
 		}
