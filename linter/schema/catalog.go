@@ -36,9 +36,9 @@ type catalog struct {
 	definitions map[string]any
 }
 
-// Versions returns the selectable Kubernetes and Flux versions (e.g.
-// ["1.31" "1.36"], ["2.4" "2.9"]). The first of each is not necessarily the
-// default; the defaults are 1.31 and 2.4.
+// Versions returns the selectable Kubernetes and Flux versions, oldest first
+// (e.g. ["1.31" "1.36"], ["2.4" "2.5" ... "2.9"]). The first of each is not
+// necessarily the default; the defaults are 1.31 and 2.4.
 func Versions() (kube []string, flux []string) {
 	entries, _ := catalogFS.ReadDir("catalog")
 	for _, e := range entries {
@@ -50,8 +50,15 @@ func Versions() (kube []string, flux []string) {
 			flux = append(flux, strings.TrimPrefix(name, "flux-"))
 		}
 	}
-	sort.Strings(kube)
-	sort.Strings(flux)
+	byMinor := func(l []string) func(i, j int) bool {
+		return func(i, j int) bool {
+			a, _ := minorNumber(l[i])
+			b, _ := minorNumber(l[j])
+			return a < b
+		}
+	}
+	sort.Slice(kube, byMinor(kube))
+	sort.Slice(flux, byMinor(flux))
 	return kube, flux
 }
 

@@ -271,7 +271,7 @@ func TestNoSchema(t *testing.T) {
 func TestVersions(t *testing.T) {
 	kube, flux := Versions()
 	assert.Equal(t, []string{"1.31", "1.36"}, kube)
-	assert.Equal(t, []string{"2.4", "2.9"}, flux)
+	assert.Equal(t, []string{"2.4", "2.5", "2.6", "2.7", "2.8", "2.9"}, flux)
 
 	v := newValidator(t, Options{})
 	assert.Equal(t, "1.31", v.KubernetesVersion())
@@ -283,7 +283,7 @@ func TestVersions(t *testing.T) {
 	_, err := New(Options{KubernetesVersion: "1.20"})
 	assert.EqualError(t, err, `schema: unsupported Kubernetes version "1.20" (available: 1.31, 1.36)`)
 	_, err = New(Options{FluxVersion: "3"})
-	assert.EqualError(t, err, `schema: unsupported Flux version "3" (available: 2.4, 2.9)`)
+	assert.EqualError(t, err, `schema: unsupported Flux version "3" (available: 2.4, 2.5, 2.6, 2.7, 2.8, 2.9)`)
 }
 
 // Every schema in every catalog combination compiles.

@@ -59,6 +59,10 @@ type generator struct {
 	work    string // scratch directory
 	cgBin   string // controller-gen binary, installed on first use
 	sources []string
+
+	// what apis.json.gz is made of (see apis.go)
+	fluxAPIs  map[string]fluxAPIs // Flux line -> CRD versions
+	kubeKinds map[string][]string // Kubernetes minor -> apiVersion/Kind keys
 }
 
 func main() {
@@ -125,6 +129,13 @@ func main() {
 		}
 	}
 	if *only == "" {
+		a, err := g.apis()
+		if err != nil {
+			log.Fatalf("apis: %v", err)
+		}
+		if err := writeGzipJSON(filepath.Join(*out, "apis.json.gz"), a); err != nil {
+			log.Fatal(err)
+		}
 		if err := writeSources(filepath.Join(*out, "SOURCES.md"), written); err != nil {
 			log.Fatal(err)
 		}
@@ -183,6 +194,10 @@ func (g *generator) kubernetes(k kubeSource) (*catalog, error) {
 		return nil, err
 	}
 	log.Printf("kubernetes %s: %d kinds from k8s.io/kubernetes@%s", k.Minor, len(kinds), k.Version)
+	if g.kubeKinds == nil {
+		g.kubeKinds = map[string][]string{}
+	}
+	g.kubeKinds[k.Minor] = convert.SortedKeys(kinds)
 	return &catalog{
 		Name:        "kubernetes-" + k.Minor,
 		Sources:     []string{"k8s.io/kubernetes@" + k.Version + " api/openapi-spec/swagger.json"},
@@ -230,21 +245,26 @@ func majorSuffix(version string) string {
 }
 
 func (g *generator) flux(f fluxLine) (*catalog, error) {
-	flux2Dir, err := g.modDir("github.com/fluxcd/flux2/v2", f.Flux2)
-	if err != nil {
-		return nil, err
-	}
-	ctrls, err := fluxControllers(flux2Dir)
-	if err != nil {
-		return nil, err
-	}
 	c := &catalog{
 		Name:        "flux-" + f.Line,
 		Kinds:       map[string]string{},
 		Files:       map[string]string{},
 		Definitions: map[string]any{},
 	}
-	c.Sources = append(c.Sources, fmt.Sprintf("github.com/fluxcd/flux2/v2@%s manifests/bases (controller versions)", f.Flux2))
+	ctrls := f.Controllers
+	if ctrls == nil {
+		flux2Dir, err := g.modDir("github.com/fluxcd/flux2/v2", f.Flux2)
+		if err != nil {
+			return nil, err
+		}
+		if ctrls, err = fluxControllers(flux2Dir); err != nil {
+			return nil, err
+		}
+		c.Sources = append(c.Sources, fmt.Sprintf("github.com/fluxcd/flux2/v2@%s manifests/bases (controller versions)", f.Flux2))
+	} else {
+		c.Sources = append(c.Sources, fmt.Sprintf("github.com/fluxcd/flux2/v2@%s manifests/bases (controller versions pinned in internal/gen/sources.go: the checksum database does not serve this flux2 version)", f.Flux2))
+	}
+	apis := fluxAPIs{}
 	for _, name := range convert.SortedKeys(ctrls) {
 		version := ctrls[name]
 		docs, src, err := g.controllerCRDs(name, version)
@@ -255,8 +275,13 @@ func (g *generator) flux(f fluxLine) (*catalog, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %v", name, version, err)
 		}
+		apis.add(docs)
 		c.Sources = append(c.Sources, fmt.Sprintf("%s (%d kinds)", src, n))
 	}
+	if g.fluxAPIs == nil {
+		g.fluxAPIs = map[string]fluxAPIs{}
+	}
+	g.fluxAPIs[f.Line] = apis
 	if err := g.kustomize(c, f.Kustomize); err != nil {
 		return nil, fmt.Errorf("kustomize %s: %v", f.Kustomize, err)
 	}
@@ -579,7 +604,11 @@ func (g *generator) extra() (*catalog, error) {
 
 func writeCatalog(path string, c *catalog) error {
 	sort.Strings(c.Sources)
-	raw, err := json.Marshal(c) // map keys are sorted: output is deterministic
+	return writeGzipJSON(path, c)
+}
+
+func writeGzipJSON(path string, v any) error {
+	raw, err := json.Marshal(v) // map keys are sorted: output is deterministic
 	if err != nil {
 		return err
 	}
