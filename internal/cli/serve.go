@@ -174,9 +174,12 @@ func serveNotReady(ctx context.Context, logger *slog.Logger, probeAddr string, c
 	if errors.As(cause, &cerr) {
 		problems = len(cerr.Problems)
 		for _, p := range cerr.Problems {
-			logger.Error("invalid configuration", slog.String("key", p.Path), slog.String("file", p.File),
-				slog.Int("line", p.Line), slog.Int("column", p.Column), slog.String("problem", p.Message),
-				slog.String("suggestion", p.Suggestion))
+			attrs := []any{slog.String("key", p.Path), slog.String("file", p.File), slog.Int("line", p.Line),
+				slog.Int("column", p.Column), slog.String("problem", p.Message)}
+			if p.Suggestion != "" {
+				attrs = append(attrs, slog.String("suggestion", p.Suggestion))
+			}
+			logger.Error("invalid configuration", attrs...)
 		}
 	} else {
 		logger.Error("configuration does not load", slog.String("error", cause.Error()))
