@@ -15,6 +15,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/openova-io/ova-lint/internal/cli"
+	"github.com/openova-io/ova-lint/linter/config"
+	"github.com/openova-io/ova-lint/linter/engine"
 )
 
 // badConfigValues is a chart rollout whose ConfigMap carries the two faults of issue 10: an
@@ -117,5 +119,23 @@ func TestBadConfigRollout(t *testing.T) {
 		assert.Equal(t, cli.ExitUsage, code, "the never-ready pod exits 2 when it is stopped")
 	case <-time.After(60 * time.Second):
 		t.Fatal("the new pod's serve did not stop")
+	}
+}
+
+// TestChartConfigValidates: the .ova-lint.yaml of the chart's ConfigMap, with the default values
+// and with the e2e values, validates against the rule catalogue, so the chart never rolls out a
+// configuration its own pods refuse; the bad rollout's does not.
+func TestChartConfigValidates(t *testing.T) {
+	cat, err := engine.Catalogue()
+	require.NoError(t, err)
+	for name, values := range map[string]string{"defaults": "", "e2e": e2eValues, "bad": badConfigValues} {
+		r, err := renderChart(t, testRelease, testNamespace, values)
+		require.NoError(t, err)
+		err = config.Check([]byte(get(r.one(t, "ConfigMap"), "data", ".ova-lint.yaml").(string)), "ConfigMap", cat)
+		if name == "bad" {
+			assert.Error(t, err)
+			continue
+		}
+		assert.NoError(t, err, name)
 	}
 }
