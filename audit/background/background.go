@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -63,6 +64,8 @@ type Auditor struct {
 	leases  kubernetes.Interface
 	reports dynamic.Interface
 	log     *slog.Logger
+	// skipped are the kinds the last run could not list, logged again only when they change.
+	skipped string
 }
 
 // New checks opts and makes the clients.
@@ -94,7 +97,9 @@ func New(opts Options) (*Auditor, error) {
 	}
 	opts.Audit.Config = opts.Config
 	if opts.Audit.Logger == nil {
-		opts.Audit.Logger = opts.Logger
+		// The audit's per-kind and per-run lines are summed up in the run's line here; its
+		// errors still show.
+		opts.Audit.Logger = slog.New(minLevel{opts.Logger.Handler(), slog.LevelError})
 	}
 
 	lc := rest.CopyConfig(opts.Config)
@@ -216,6 +221,7 @@ func (a *Auditor) RunOnce(ctx context.Context) error {
 	}
 	end := time.Now()
 	a.opts.Metrics.observe(res, set, st, end.Sub(start), end)
+	a.logSkipped(ctx, res.Skipped)
 	attrs := []slog.Attr{
 		slog.Int("objects", len(res.Objects)), slog.Int("errors", res.Summary.Errors), slog.Int("warnings", res.Summary.Warnings),
 		slog.Int("skipped_kinds", len(res.Skipped)), slog.Int("requests", res.Requests),
@@ -233,4 +239,43 @@ func (a *Auditor) RunOnce(ctx context.Context) error {
 	}
 	a.log.LogAttrs(ctx, level, "audit run", attrs...)
 	return nil
+}
+
+// logSkipped names the kinds the run could not list (with the chart's least-privilege role,
+// every kind no rule looks at) when they differ from the last run's: one line, not one per kind
+// and run.
+func (a *Auditor) logSkipped(ctx context.Context, skipped []audit.Skipped) {
+	kinds := make([]string, 0, len(skipped))
+	for _, s := range skipped {
+		kinds = append(kinds, s.GroupVersionResource.GroupResource().String())
+	}
+	list := strings.Join(kinds, ",")
+	if list == a.skipped {
+		return
+	}
+	a.skipped = list
+	if len(skipped) == 0 {
+		a.log.InfoContext(ctx, "every kind is listed")
+		return
+	}
+	a.log.WarnContext(ctx, "kinds skipped: not audited, their reports kept", slog.Int("count", len(skipped)),
+		slog.String("resources", list), slog.String("first_reason", skipped[0].Reason))
+}
+
+// minLevel passes on the records at or above level only.
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.level && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(attrs), h.level}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.level}
 }
