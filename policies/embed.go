@@ -17,5 +17,5 @@ import "embed"
 
 // FS holds every Rego file of the default policy set, tests included.
 //
-//go:embed lib/*.rego flux/*.rego graph/*.rego gitea/*.rego secrets/*.rego blueprint/*.rego syntax/*.rego waiver/*.rego schema/*.rego
+//go:embed lib/*.rego flux/*.rego graph/*.rego gitea/*.rego secrets/*.rego blueprint/*.rego charts/*.rego kubernetes/*.rego syntax/*.rego waiver/*.rego schema/*.rego
 var FS embed.FS

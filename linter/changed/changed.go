@@ -204,6 +204,7 @@ type ties struct {
 	cache map[int][]doc
 
 	apiVersions  map[string]bool
+	bpGroup      string // blueprint.group: a Blueprint of this API group, any version
 	defaultChart string
 	giteaHost    string
 	groupRe      *regexp.Regexp
@@ -235,6 +236,7 @@ func (t *ties) init() error {
 			}
 		}
 	}
+	t.bpGroup, _ = p("blueprint", "group").(string)
 	t.defaultChart, _ = p("blueprint", "default_chart").(string)
 	if t.defaultChart == "" {
 		t.defaultChart = "./chart"
@@ -328,7 +330,13 @@ func (t *ties) scan() {
 	}
 }
 
-func (t *ties) isBlueprint(d doc) bool { return d.kind == "Blueprint" && t.apiVersions[d.apiVersion] }
+func (t *ties) isBlueprint(d doc) bool {
+	if d.kind != "Blueprint" {
+		return false
+	}
+	g, _, found := strings.Cut(d.apiVersion, "/")
+	return t.apiVersions[d.apiVersion] || (found && t.bpGroup != "" && g == t.bpGroup)
+}
 
 func isGitRepository(d doc) bool {
 	return d.kind == "GitRepository" && strings.HasPrefix(d.apiVersion, "source.toolkit.fluxcd.io/")

@@ -3,8 +3,9 @@
 # description: >-
 #   A Blueprint (blueprint.yaml, catalyst.openova.io) declares spec.version equal to the version
 #   in the Chart.yaml of the chart at spec.manifests.chart (default ./chart), resolved from the
-#   blueprint's directory; manifest validation fails otherwise. Accepted Blueprint apiVersions are
-#   the parameter blueprint.api_versions.
+#   blueprint's directory; manifest validation fails otherwise. Every Blueprint is checked
+#   (kind Blueprint in the blueprint.group API group, or an apiVersion of blueprint.api_versions),
+#   whatever its version: blueprint-api-version judges the version.
 # related_resources:
 #   - ref: platform/flux/README.md
 #     description: 'platform change "sync blueprint.yaml versions with Chart.yaml so manifest-validation passes"'
@@ -20,13 +21,13 @@
 #     blueprint.default_chart: {type: string, minLength: 1}
 package ova.rules.blueprint_version
 
+import data.ova.lib.blueprint
 import data.ova.lib.k8s
 
 params := data.ova.params.blueprint
 
 fact contains f if {
-	input.object.kind == "Blueprint"
-	input.object.apiVersion in params.api_versions
+	blueprint.is_blueprint(input.object)
 	chart := object.get(input.object, ["spec", "manifests", "chart"], params.default_chart)
 	is_string(chart)
 	not contains(chart, "://")

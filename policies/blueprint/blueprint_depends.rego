@@ -1,0 +1,125 @@
+# METADATA
+# title: A Blueprint's depends name existing Blueprints, without a cycle
+# description: >-
+#   Every spec.depends[] entry of a Blueprint is a map {blueprint, version} (version may be left
+#   out when blueprint.depends_require_version is false) whose blueprint names a Blueprint of the
+#   tree, by its metadata.name or by the name its folder gives it (blueprint.name_pattern), or one
+#   listed in blueprint.external. The depends graph has no cycle: Catalyst installs dependencies
+#   first. Each finding is on the entry. The shape is checked per document; names and cycles
+#   only when the whole tree is linted.
+# related_resources:
+#   - ref: https://github.com/openova-io/openova/blob/main/docs/BLUEPRINT-AUTHORING.md#5-dependencies
+#     description: Blueprint authoring guide, §5 "Dependencies" (depends entries {blueprint, version, alias})
+# custom:
+#   id: blueprint-depends
+#   severity: error
+#   scope: repo
+#   runs: [cli]
+#   kinds: [Blueprint, ""]
+package ova.rules.blueprint_depends
+
+import data.ova.lib.blueprint
+import data.ova.lib.k8s
+
+depends := object.get(input.object, ["spec", "depends"], [])
+
+# Shape, per document.
+violation contains v if {
+	blueprint.is_blueprint(input.object)
+	some i, e in depends
+	not is_object(e)
+	v := {
+		"path": ["spec", "depends", i],
+		"msg": sprintf("%s has spec.depends[%d] %s, which is not a map {blueprint, version}", [k8s.display, i, shown(e)]),
+		"fix": sprintf("write the entry as `- blueprint: %s` with `version: <range>` under it", [shown(e)]),
+	}
+}
+
+violation contains v if {
+	blueprint.is_blueprint(input.object)
+	some i, e in depends
+	is_object(e)
+	some key in missing_keys(e)
+	v := {
+		"path": ["spec", "depends", i],
+		"msg": sprintf("%s has spec.depends[%d] without a string %s", [k8s.display, i, key]),
+		"fix": sprintf("set %s on the entry (the depended-on Blueprint's name and a version range)", [key]),
+	}
+}
+
+shown(e) := e if is_string(e)
+
+else := sprintf("%v", [e])
+
+missing_keys(e) := {k |
+	some k in required
+	not is_string(object.get(e, k, null))
+}
+
+required := {"blueprint", "version"} if blueprint.params.depends_require_version else := {"blueprint"}
+
+# Facts: every Blueprint's names, and every well-formed entry.
+fact contains f if {
+	blueprint.is_blueprint(input.object)
+	blueprint.from_file
+	name := object.get(input.object, ["metadata", "name"], "")
+	f := {"type": "blueprint", "name": name, "names": names(name), "path": ["metadata", "name"]}
+}
+
+fact contains f if {
+	blueprint.is_blueprint(input.object)
+	blueprint.from_file
+	some i, e in depends
+	is_string(e.blueprint)
+	f := {
+		"type": "depends",
+		"from": object.get(input.object, ["metadata", "name"], ""),
+		"to": e.blueprint,
+		"index": i,
+		"path": ["spec", "depends", i],
+	}
+}
+
+# a Blueprint answers to its metadata.name and, in a blueprint.yaml, to the name of its folder.
+names(name) := {name, blueprint.expected_name(folder)} if {
+	k8s.file_base == "blueprint.yaml"
+	folder := blueprint.folder(k8s.file_dir)
+	folder != ""
+} else := {name}
+
+# Repo pass.
+own := [f | some f in input.repo.facts; f.pkg == "blueprint_depends"]
+
+# canonical: every name a Blueprint answers to -> its metadata.name.
+canonical := {n: f.name | some f in own; f.type == "blueprint"; some n in f.names}
+
+edges := [f | some f in own; f.type == "depends"]
+
+dependency_graph := {from: tos |
+	some from in {f.from | some f in edges}
+	tos := {canonical[f.to] | some f in edges; f.from == from; canonical[f.to]}
+}
+
+violation contains v if {
+	input.repo.complete
+	some f in edges
+	not canonical[f.to]
+	not f.to in {x | some x in blueprint.params.external}
+	v := {
+		"at": f.at,
+		"msg": sprintf("Blueprint %s depends on %s, but no Blueprint of the tree is named %s (nor is it in blueprint.external)", [f.from, f.to, f.to]),
+		"fix": "name an existing Blueprint (its metadata.name, the bp-<folder> name), or add the missing Blueprint",
+	}
+}
+
+violation contains v if {
+	input.repo.complete
+	some f in edges
+	to := canonical[f.to]
+	f.from in graph.reachable(dependency_graph, {to})
+	v := {
+		"at": f.at,
+		"msg": sprintf("Blueprint %s depends on %s, whose depends lead back to %s: the depends graph has a cycle, so no Blueprint of it can be installed first", [f.from, f.to, f.from]),
+		"fix": "remove one of the depends entries of the cycle",
+	}
+}
