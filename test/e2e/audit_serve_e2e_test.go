@@ -424,6 +424,68 @@ func TestAuditServeEndToEnd(t *testing.T) {
 		}, "the second replica takes the Lease and audits")
 		assert.NotEmpty(t, logLines(a.logs, "background audit stopped"))
 	})
+
+	t.Run("wgpolicyk8s PolicyReports, with the limits and what they dropped in the run summary", func(t *testing.T) {
+		wg, err := renderChart(t, testRelease, testNamespace, e2eValues+"reports: {api: wgpolicyk8s}\n")
+		require.NoError(t, err)
+		var crds []*apiextensionsv1.CustomResourceDefinition
+		for _, o := range wg.find("CustomResourceDefinition") {
+			crd := &apiextensionsv1.CustomResourceDefinition{}
+			raw, err := json.Marshal(o)
+			require.NoError(t, err)
+			require.NoError(t, json.Unmarshal(raw, crd))
+			crds = append(crds, crd)
+		}
+		require.Len(t, crds, 2)
+		_, err = envtest.InstallCRDs(c.cfg, envtest.CRDInstallOptions{CRDs: crds, MaxTime: crdWait})
+		require.NoError(t, err)
+
+		w := c.startAuditServe(t, true, "--audit-interval=2s", "--kubeconfig="+admin, "--report-api=wgpolicyk8s",
+			"--audit-lease=ova-lint-audit-wgpolicyk8s", "--audit-result-limit=2", "--audit-report-limit=3")
+		var run map[string]any
+		waitFor(t, 60*time.Second, func() (bool, string) {
+			run = logLine(t, w.logs, "audit run")
+			return run != nil, w.logs.String()
+		}, "a run with wgpolicyk8s reports")
+		objects := int(run["objects"].(float64))
+		require.Greater(t, objects, 3)
+		assert.Equal(t, "WARN", run["level"], "dropping is a warning")
+		assert.EqualValues(t, 3, run["reports"])
+		assert.EqualValues(t, 3, run["report_limit"])
+		assert.EqualValues(t, objects-3, run["reports_dropped"])
+		assert.EqualValues(t, 2, run["result_limit"])
+		assert.Positive(t, run["results_dropped"])
+
+		polr := schema.GroupVersionResource{Group: "wgpolicyk8s.io", Version: "v1alpha2", Resource: "policyreports"}
+		l, err := dyn.Resource(polr).List(ctx, metav1.ListOptions{LabelSelector: report.ManagedByLabel + "=" + report.Source})
+		require.NoError(t, err)
+		require.Len(t, l.Items, 3)
+		openReports := reportsByScope(t, dyn)
+		var hr bool
+		for _, p := range l.Items {
+			kind, _, _ := unstructured.NestedString(p.Object, "scope", "kind")
+			ns, _, _ := unstructured.NestedString(p.Object, "scope", "namespace")
+			name, _, _ := unstructured.NestedString(p.Object, "scope", "name")
+			hr = hr || kind == "HelmRelease"
+			rs, _, _ := unstructured.NestedSlice(p.Object, "results")
+			assert.Len(t, rs, 2, "the result limit")
+			for _, r := range rs {
+				assert.Equal(t, "ova-lint", r.(map[string]any)["source"], "the v1alpha2 schema keeps a result's source")
+			}
+			or := openReports[kind+" "+ns+"/"+name]
+			require.NotNil(t, or, "an OpenReports report for the same object")
+			orResults, _, _ := unstructured.NestedSlice(or.Object, "results")
+			for i := range rs {
+				assert.Equal(t, orResults[i].(map[string]any)["policy"], rs[i].(map[string]any)["policy"], "the same results, failures first")
+				assert.Equal(t, orResults[i].(map[string]any)["result"], rs[i].(map[string]any)["result"])
+			}
+			orSummary, _, _ := unstructured.NestedMap(or.Object, "summary")
+			summary, _, _ := unstructured.NestedMap(p.Object, "summary")
+			assert.Equal(t, orSummary, summary, "the summary counts every result, dropped or not")
+			assert.Equal(t, fmt.Sprint(len(orResults)-2), p.GetAnnotations()[report.ResultsDroppedAnnotation])
+		}
+		assert.True(t, hr, "the HelmRelease (a flux-source-ref failure) is among the reports kept: failures first")
+	})
 }
 
 // TestChartReportCRDsAreUpstream: the chart's OpenReports CRDs are the reports-api module's
