@@ -3,12 +3,16 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/openova-io/ova-lint/linter/config"
+	"github.com/openova-io/ova-lint/policies"
 )
 
 // Catalogue reads the rule ids and parameter declarations (custom.params) of the embedded rules
@@ -16,13 +20,9 @@ import (
 // checked before an engine is built from it. Conflicting declarations of a parameter are an
 // error.
 func Catalogue(policyDirs ...string) (*config.Catalogue, error) {
-	modules, err := LoadModules(false, policyDirs...)
+	list, err := loadHeaders(policyDirs)
 	if err != nil {
 		return nil, err
-	}
-	list := make([]*ast.Module, 0, len(modules))
-	for _, m := range modules {
-		list = append(list, m)
 	}
 	set, aerrs := ast.BuildAnnotationSet(list)
 	if len(aerrs) > 0 {
@@ -49,6 +49,69 @@ func Catalogue(policyDirs ...string) (*config.Catalogue, error) {
 		rules = append(rules, r)
 	}
 	return catalogueOf(rules)
+}
+
+// loadHeaders parses, of every rule file LoadModules would read, the part up to its package
+// line: the package-scoped # METADATA is all the catalogue needs, and the rule bodies are most
+// of the parsing time.
+func loadHeaders(dirs []string) ([]*ast.Module, error) {
+	var list []*ast.Module
+	parse := func(name string, src []byte) error {
+		if strings.HasSuffix(name, "_test.rego") {
+			return nil
+		}
+		m, err := ast.ParseModuleWithOpts(name, header(src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		if err != nil {
+			return fmt.Errorf("parse policy: %w", err)
+		}
+		list = append(list, m)
+		return nil
+	}
+	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
+			return err
+		}
+		src, err := policies.FS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return parse("policies/"+p, src)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded policies: %w", err)
+	}
+	for _, dir := range dirs {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
+				return err
+			}
+			src, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return parse(p, src)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("policy directory %s: %w", dir, err)
+		}
+	}
+	return list, nil
+}
+
+// header returns src up to the end of its first package line (all of src if it has none).
+func header(src []byte) string {
+	s := string(src)
+	for off := 0; off < len(s); {
+		end := strings.IndexByte(s[off:], '\n')
+		if end < 0 {
+			end = len(s) - off
+		}
+		if strings.HasPrefix(s[off:off+end], "package ") {
+			return s[:off+end] + "\n"
+		}
+		off += end + 1
+	}
+	return s
 }
 
 // catalogueOf declares the rules' ids and parameters, in id order.

@@ -34,3 +34,19 @@ func TestDefaultParamsDeclared(t *testing.T) {
 	assert.Empty(t, cat.Undeclared(def.Params), "parameters of linter/config/default.yaml that no rule declares in custom.params")
 	assert.NoError(t, config.Check(config.DefaultYAML(), "default.yaml", cat))
 }
+
+// BenchmarkCatalogue: the cost the CLI pays, before building the engine, to check a
+// configuration file against the catalogue (parse the rules' METADATA, build and compile the
+// schema, validate a small file).
+func BenchmarkCatalogue(b *testing.B) {
+	raw := []byte("params:\n  gitea:\n    host: gitea.example.org\nrules:\n  kustomization-prune: {disabled: true}\n")
+	for b.Loop() {
+		cat, err := Catalogue()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := config.Check(raw, "c.yaml", cat); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
