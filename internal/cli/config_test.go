@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -132,4 +133,25 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestConfigSchema: `ova-lint config --schema` prints the JSON schema .ova-lint.yaml is checked
+// against: closed at every level, rule ids under rules, each parameter as its rule declares it.
+func TestConfigSchema(t *testing.T) {
+	code, out, stderr := run(t, "config", "--schema")
+	require.Equal(t, ExitOK, code, stderr)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	at := func(path ...string) any {
+		var cur any = doc
+		for _, p := range path {
+			cur = cur.(map[string]any)[p]
+		}
+		return cur
+	}
+	assert.Equal(t, false, at("additionalProperties"))
+	assert.Equal(t, false, at("properties", "rules", "additionalProperties"))
+	assert.NotNil(t, at("properties", "rules", "properties", "kustomization-prune"))
+	assert.Equal(t, map[string]any{"type": "string", "format": "regex"}, at("properties", "params", "properties", "gitea", "properties", "url_pattern"))
+	assert.Equal(t, false, at("properties", "params", "properties", "gitea", "additionalProperties"))
 }

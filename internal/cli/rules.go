@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 )
 
@@ -63,12 +64,24 @@ func runs(r *engine.Rule) string {
 
 func newConfigCmd(streams IO) *cobra.Command {
 	var f commonFlags
-	var defaults bool
+	var defaults, schema bool
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Print the effective configuration (defaults merged with " + ".ova-lint.yaml)",
-		Args:  cobra.NoArgs,
+		Long: "Print the effective configuration (defaults merged with .ova-lint.yaml), after checking the file\n" +
+			"against the rule catalogue. --schema prints instead the JSON schema it is checked against (the\n" +
+			"rule ids, and each parameter as its rules declare it), for editors such as yaml-language-server.",
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			if schema {
+				cat, err := engine.Catalogue(f.policyDirs...)
+				if err != nil {
+					return usage("%v", err)
+				}
+				enc := json.NewEncoder(streams.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(config.SchemaDoc(cat))
+			}
 			cfg, err := f.load(".")
 			if err != nil {
 				return err
@@ -87,6 +100,7 @@ func newConfigCmd(streams IO) *cobra.Command {
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().BoolVar(&schema, "schema", false, "print the JSON schema of "+config.FileName+" instead")
 	_ = defaults
 	return cmd
 }
