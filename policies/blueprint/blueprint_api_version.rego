@@ -13,6 +13,9 @@
 #   scope: object
 #   runs: [cli, admission]
 #   kinds: [Blueprint]
+#   params:
+#     blueprint.group: {type: string, minLength: 1}
+#     blueprint.api_versions: {type: array, minItems: 1, items: {type: string, pattern: "^[^/]+/[^/]+$"}}
 package ova.rules.blueprint_api_version
 
 import data.ova.lib.blueprint

@@ -16,6 +16,12 @@
 #   scope: repo
 #   runs: [cli]
 #   kinds: [Blueprint, ""]
+#   params:
+#     blueprint.group: {type: string, minLength: 1}
+#     blueprint.api_versions: {type: array, minItems: 1, items: {type: string, pattern: "^[^/]+/[^/]+$"}}
+#     blueprint.name_pattern: {type: string, minLength: 1}
+#     blueprint.depends_require_version: {type: boolean}
+#     blueprint.external: {type: array, items: {type: string, minLength: 1}}
 package ova.rules.blueprint_depends
 
 import data.ova.lib.blueprint

@@ -14,6 +14,10 @@
 #   scope: object
 #   runs: [cli]
 #   kinds: [Blueprint]
+#   params:
+#     blueprint.group: {type: string, minLength: 1}
+#     blueprint.api_versions: {type: array, minItems: 1, items: {type: string, pattern: "^[^/]+/[^/]+$"}}
+#     blueprint.name_pattern: {type: string, minLength: 1}
 package ova.rules.blueprint_name
 
 import data.ova.lib.blueprint

@@ -14,6 +14,11 @@
 #   scope: repo
 #   runs: [cli]
 #   kinds: [Blueprint, ""]
+#   params:
+#     blueprint.group: {type: string, minLength: 1}
+#     blueprint.api_versions: {type: array, minItems: 1, items: {type: string, pattern: "^[^/]+/[^/]+$"}}
+#     blueprint.chart_globs: {type: array, items: {type: string, format: glob}}
+#     blueprint.name_pattern: {type: string, minLength: 1}
 package ova.rules.blueprint_present
 
 import data.ova.lib.blueprint

@@ -19,6 +19,7 @@
 #   params:
 #     blueprint.api_versions: {type: array, minItems: 1, items: {type: string, pattern: "^[^/]+/[^/]+$"}}
 #     blueprint.default_chart: {type: string, minLength: 1}
+#     blueprint.group: {type: string, minLength: 1}
 package ova.rules.blueprint_version
 
 import data.ova.lib.blueprint

@@ -17,6 +17,11 @@
 #   scope: object
 #   runs: [cli]
 #   kinds: [""]
+#   params:
+#     blueprint.chart_globs: {type: array, items: {type: string, format: glob}}
+#     chart.name_globs: {type: array, items: {type: string, format: glob}}
+#     blueprint.name_pattern: {type: string, minLength: 1}
+#     chart.name_prefix: {type: string}
 package ova.rules.chart_name
 
 import data.ova.lib.blueprint

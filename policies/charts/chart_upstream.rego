@@ -18,6 +18,10 @@
 #   scope: repo
 #   runs: [cli]
 #   kinds: [""]
+#   params:
+#     blueprint.chart_globs: {type: array, items: {type: string, format: glob}}
+#     chart.name_globs: {type: array, items: {type: string, format: glob}}
+#     chart.no_upstream_annotation: {type: string, minLength: 1}
 package ova.rules.chart_upstream
 
 import data.ova.lib.blueprint

@@ -18,6 +18,11 @@
 #   scope: object
 #   runs: [cli]
 #   kinds: [""]
+#   params:
+#     blueprint.chart_globs: {type: array, items: {type: string, format: glob}}
+#     chart.name_globs: {type: array, items: {type: string, format: glob}}
+#     charts.observability_keys: {type: array, items: {type: string, minLength: 1}}
+#     charts.observability_toggles: {type: array, items: {type: string, minLength: 1}}
 package ova.rules.observability_default_off
 
 import data.ova.lib.blueprint

@@ -17,6 +17,8 @@
 #   scope: object
 #   runs: [cli]
 #   kinds: [Namespace]
+#   params:
+#     kubernetes.builtin_namespaces: {type: array, items: {type: string, pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"}}
 package ova.rules.builtin_namespace
 
 violation contains v if {
