@@ -70,6 +70,9 @@ func ObjectInput(cfg *config.Config, obj any, src Source, dups []loader.Duplicat
 		"source":      src.value(),
 		"environment": map[string]any{"name": env},
 		"origin":      src.origin(),
+		// the Kubernetes and Flux versions the run judges APIs by (kubernetes-api-version,
+		// flux-api-version), as "1.31" and "2.4"
+		"versions": map[string]any{"kubernetes": minorOf(cfg.KubernetesVersion), "flux": minorOf(cfg.FluxVersion)},
 	}
 	if len(dups) > 0 {
 		ds := make([]any, len(dups))
@@ -170,4 +173,13 @@ func parseError(e *loader.SyntaxError) map[string]any {
 		m["fix"] = e.Fix
 	}
 	return m
+}
+
+// minorOf turns "v1.31.4", "1.31" or "2.7.2" into "1.31" / "2.7".
+func minorOf(v string) string {
+	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	if parts := strings.SplitN(v, ".", 3); len(parts) >= 2 {
+		return parts[0] + "." + parts[1]
+	}
+	return v
 }

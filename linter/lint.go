@@ -187,6 +187,9 @@ func (l *Linter) LintFiles(ctx context.Context, files []loader.File, skipped int
 // LintTree lints a tree: every file (its documents), then, unless rendering is off, what the
 // Flux graph builds and renders from it, then the repo-scope rules over all of it.
 func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, error) {
+	files := append(append([]loader.File{}, tree.Files...), tree.Context...)
+	// the Flux version: the user's, else what the tree pins, else the profile's (fluxversion.go)
+	l, fluxVersion, fluxSource := l.resolveFluxVersion(ctx, files)
 	var validator *schema.Validator
 	var schemas *schemaCheck
 	if l.opts.Schema != nil {
@@ -195,8 +198,10 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 			return nil, fmt.Errorf("schemas: %w", err)
 		}
 		schemas = newSchemaCheck(validator, l.engine, l.cfg.Params)
+		if schemas != nil {
+			schemas.fluxNote = fluxVersionNote(validator.FluxVersion(), fluxSource)
+		}
 	}
-	files := append(append([]loader.File{}, tree.Files...), tree.Context...)
 	patches, roots := kustomizeLayout(tree.Root, files)
 	results := make([]fileResult, len(files))
 	l.parallel(ctx, len(files), func(i int) {
@@ -207,6 +212,7 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 	}
 
 	rep := &finding.Report{Findings: []finding.Finding{}}
+	rep.Summary.FluxVersion, rep.Summary.FluxVersionSource = fluxVersion, fluxSource
 	rep.Summary.Files = len(tree.Files)
 	rep.Summary.Skipped = tree.Skipped
 	context := map[string]bool{}

@@ -23,6 +23,8 @@ type schemaCheck struct {
 	validator  *schema.Validator
 	rule       *engine.Rule
 	noSchemaAs string
+	// fluxNote ends the fix of an error in a Flux object (which Flux line, and why).
+	fluxNote string
 
 	mu       sync.Mutex
 	crds     []map[string]any
@@ -99,15 +101,24 @@ func (s *schemaCheck) object(file string, node *yaml.Node, prefix []any, m map[s
 		s.mu.Unlock()
 		return nil
 	}
-	return s.toFindings(file, node, prefix, kind, ns, name, errs, err)
+	return s.toFindings(file, node, prefix, kind, ns, name, errs, err, s.noteFor(m))
+}
+
+// noteFor is fluxNote for a Flux object, "" for any other.
+func (s *schemaCheck) noteFor(m map[string]any) string {
+	apiVersion, _ := m["apiVersion"].(string)
+	if !strings.Contains(apiVersion, ".toolkit.fluxcd.io/") {
+		return ""
+	}
+	return s.fluxNote
 }
 
 func (s *schemaCheck) findings(file string, node *yaml.Node, prefix []any, kind, ns, name string, validate func(map[string]any) ([]schema.Error, error), m map[string]any) []finding.Finding {
 	errs, err := validate(m)
-	return s.toFindings(file, node, prefix, kind, ns, name, errs, err)
+	return s.toFindings(file, node, prefix, kind, ns, name, errs, err, "")
 }
 
-func (s *schemaCheck) toFindings(file string, node *yaml.Node, prefix []any, kind, ns, name string, errs []schema.Error, err error) []finding.Finding {
+func (s *schemaCheck) toFindings(file string, node *yaml.Node, prefix []any, kind, ns, name string, errs []schema.Error, err error, fluxNote string) []finding.Finding {
 	if err != nil {
 		v := engine.Violation{Rule: s.rule, Path: prefix, Message: fmt.Sprintf("schema validation failed: %v", err), Fix: "report this to the ova-lint maintainers"}
 		return []finding.Finding{place(v, file, node, kind, ns, name)}
@@ -119,6 +130,9 @@ func (s *schemaCheck) toFindings(file string, node *yaml.Node, prefix []any, kin
 			Rule: s.rule, Path: path,
 			Message: fmt.Sprintf("%s: %s (Kubernetes %s, Flux %s schemas)", fieldName(e.Path), e.Message, s.validator.KubernetesVersion(), s.validator.FluxVersion()),
 			Fix:     fixFor(e),
+		}
+		if e.Keyword == "additionalProperties" || e.Keyword == "enum" {
+			v.Fix += fluxNote // a field or value a newer Flux may know
 		}
 		out = append(out, place(v, file, node, kind, ns, name))
 	}
@@ -147,7 +161,7 @@ func (s *schemaCheck) finish() []finding.Finding {
 			out = append(out, f)
 			continue
 		}
-		out = append(out, s.toFindings(d.file, d.node, d.path, d.kind, d.ns, d.name, errs, err)...)
+		out = append(out, s.toFindings(d.file, d.node, d.path, d.kind, d.ns, d.name, errs, err, s.noteFor(d.obj))...)
 	}
 	return out
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/finding"
+	"github.com/openova-io/ova-lint/linter/schema"
 	"github.com/openova-io/ova-lint/policies"
 )
 
@@ -118,7 +119,11 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params}}, inmem.OptReturnASTValuesOnRead(true))
+	apis, err := schema.APIs() // data.ova.apis: the catalogue's API deprecation data
+	if err != nil {
+		return nil, err
+	}
+	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params, "apis": apis}}, inmem.OptReturnASTValuesOnRead(true))
 	e := &Engine{byPackage: map[string]*Rule{}, byKind: map[string]query{}}
 	if e.all, err = prepare(ctx, compiler, store, rules, func(*Rule) bool { return true }); err != nil {
 		return nil, err

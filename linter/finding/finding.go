@@ -94,6 +94,11 @@ type Summary struct {
 	// Live marks an audit of live objects (`ova-lint audit`): Documents counts the objects
 	// audited and Skipped the kinds that could not be listed. Not part of the JSON contract.
 	Live bool `json:"-"`
+	// FluxVersion is the Flux line the run judged Flux objects by, and FluxVersionSource why:
+	// set by the configuration or pinned by the tree (gotk-components.yaml, the flux2 chart).
+	// Both are omitted when the profile's default was used.
+	FluxVersion       string `json:"flux_version,omitempty"`
+	FluxVersionSource string `json:"flux_version_source,omitempty"`
 }
 
 // Report is the outcome of one run.

@@ -34,6 +34,9 @@ func Text(w io.Writer, rep *finding.Report, opts Options) error {
 		}
 	}
 	s := rep.Summary
+	if s.FluxVersion != "" {
+		fmt.Fprintf(bw, "Flux %s schemas and APIs: %s\n", s.FluxVersion, s.FluxVersionSource)
+	}
 	summary := fmt.Sprintf("%d files, %d documents, %d skipped (%s)", s.Files, s.Documents, s.Skipped, skippedKinds(s))
 	if s.Live {
 		summary = fmt.Sprintf("%d objects, %d kinds skipped", s.Documents, s.Skipped)

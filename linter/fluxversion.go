@@ -1,0 +1,176 @@
+package linter
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/openova-io/ova-lint/linter/loader"
+	"github.com/openova-io/ova-lint/linter/schema"
+)
+
+// fluxPin is a Flux version the tree pins, and where.
+type fluxPin struct {
+	// Version is the pinned Flux version as written ("v2.7.2"), Line the carried Flux line it
+	// selects ("2.7").
+	Version, Line string
+	// Source says where the pin was read, for the summary.
+	Source string
+}
+
+// gotkHeader is the first line `flux bootstrap` and `flux install --export` write into
+// gotk-components.yaml.
+var gotkHeader = regexp.MustCompile(`(?m)^#\s*Flux Version:\s*(v?\d+\.\d+\.\d+\S*)\s*$`)
+
+// flux2Chart reads "major.minor" of the fluxcd-community flux2 chart version: an exact
+// version, or a range that fixes the minor (2.14.x, ~2.14.0, 2.14.*).
+var flux2Chart = regexp.MustCompile(`^[=~v]*(\d+)\.(\d+)(?:\.(?:\d+\S*|x|\*))?$`)
+
+// fluxOfChart maps a fluxcd-community flux2 chart version to the Flux minor it ships.
+// Since chart 2.12 the chart's minor is Flux's minor plus ten (chart 2.12.x ships Flux 2.2,
+// 2.13.x 2.3, 2.14.x 2.4 — charts/flux2/Chart.yaml appVersion in
+// github.com/fluxcd-community/helm-charts, as the platform's bp-flux Chart.yaml records for
+// 2.13 and 2.14); older charts (2.0–2.11 shipped Flux 0.x and 2.0–2.1) are older than every
+// carried Flux line and are not mapped.
+func fluxOfChart(version string) (string, bool) {
+	m := flux2Chart.FindStringSubmatch(strings.TrimSpace(version))
+	if m == nil {
+		return "", false
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	if major != 2 || minor < 12 {
+		return "", false
+	}
+	return fmt.Sprintf("2.%d", minor-10), true
+}
+
+// detectFluxVersion reads the Flux version the tree pins: the header of a gotk-components.yaml
+// (flux bootstrap), else the version of the flux2 chart that a HelmRelease installs or a
+// Chart.yaml depends on. Files are taken in path order; the first pin of the best kind wins.
+// ok is false when the tree pins nothing.
+func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File) (fluxPin, bool) {
+	sorted := append([]loader.File(nil), files...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Rel < sorted[j].Rel })
+	var chart *fluxPin
+	for _, f := range sorted {
+		if ctx.Err() != nil || f.OSPath == loader.Stdin {
+			continue
+		}
+		base := path.Base(f.Rel)
+		isGotk := base == "gotk-components.yaml"
+		if !isGotk && (chart != nil || !(strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml"))) {
+			continue
+		}
+		data, err := l.read(f)
+		if err != nil {
+			continue // lintFile reports unreadable files
+		}
+		if isGotk {
+			if m := gotkHeader.FindSubmatch(data); m != nil {
+				v := string(m[1])
+				if line := schema.NearestFluxVersion(v); line != "" {
+					return fluxPin{Version: v, Line: line, Source: fmt.Sprintf("%s: # Flux Version: %s", f.Display, v)}, true
+				}
+			}
+			continue
+		}
+		if chart == nil && bytes.Contains(data, []byte("flux2")) {
+			chart = l.flux2ChartPin(f, data)
+		}
+	}
+	if chart != nil {
+		return *chart, true
+	}
+	return fluxPin{}, false
+}
+
+// flux2ChartPin looks for the fluxcd-community flux2 chart in one file: a HelmRelease's
+// spec.chart.spec {chart: flux2, version} or a Chart.yaml dependency {name: flux2, version}.
+func (l *Linter) flux2ChartPin(f loader.File, data []byte) *fluxPin {
+	docs, _ := loader.Parse(data, l.opts.Limits)
+	for _, d := range docs {
+		m, ok := d.Object.(map[string]any)
+		if !ok {
+			continue
+		}
+		var version, where string
+		if kind, _ := m["kind"].(string); kind == "HelmRelease" {
+			spec := dig(m, "spec", "chart", "spec")
+			if name, _ := spec["chart"].(string); name == "flux2" {
+				version, _ = spec["version"].(string)
+				where = "HelmRelease chart flux2"
+			}
+		} else if path.Base(f.Rel) == "Chart.yaml" {
+			deps, _ := m["dependencies"].([]any)
+			for _, dep := range deps {
+				dm, _ := dep.(map[string]any)
+				if name, _ := dm["name"].(string); name == "flux2" {
+					version, _ = dm["version"].(string)
+					where = "Chart.yaml dependency flux2"
+					break
+				}
+			}
+		}
+		if version == "" {
+			continue
+		}
+		flux, ok := fluxOfChart(version)
+		if !ok {
+			continue
+		}
+		if line := schema.NearestFluxVersion(flux); line != "" {
+			return &fluxPin{Version: flux, Line: line, Source: fmt.Sprintf("%s: %s %s (ships Flux %s)", f.Display, where, version, flux)}
+		}
+	}
+	return nil
+}
+
+func dig(m map[string]any, keys ...string) map[string]any {
+	for _, k := range keys {
+		m, _ = m[k].(map[string]any)
+	}
+	return m
+}
+
+// resolveFluxVersion decides the Flux version of a run: the configuration's when the user set
+// it, else what the tree pins, else the profile's default. It returns the linter to run with
+// (its configuration and schema options carry the version) and the summary's account of it
+// ("" when the profile default was used).
+func (l *Linter) resolveFluxVersion(ctx context.Context, files []loader.File) (*Linter, string, string) {
+	if l.cfg.FluxVersionFrom != "" {
+		return l, minorOf(l.cfg.FluxVersion), l.cfg.FluxVersionFrom
+	}
+	pin, ok := l.detectFluxVersion(ctx, files)
+	if !ok {
+		return l, "", ""
+	}
+	cfg := *l.cfg
+	cfg.FluxVersion = pin.Line
+	out := *l
+	out.cfg = &cfg
+	if l.opts.Schema != nil {
+		s := *l.opts.Schema
+		s.FluxVersion = pin.Line
+		out.opts.Schema = &s
+	}
+	src := "pinned by " + pin.Source
+	if strings.TrimPrefix(pin.Version, "v") != pin.Line && !strings.HasPrefix(strings.TrimPrefix(pin.Version, "v"), pin.Line+".") {
+		src += "; nearest carried Flux line " + pin.Line
+	}
+	return &out, pin.Line, src
+}
+
+// fluxVersionNote ends the fix of a schema error in a Flux object: which Flux line the schemas
+// are of and why, so that a field newer than that line points at the real cause.
+func fluxVersionNote(line, source string) string {
+	if source == "" {
+		return fmt.Sprintf("; these are Flux %s's schemas, the profile default (the tree pins no Flux version): if the cluster runs a newer Flux, set fluxVersion in .ova-lint.yaml or pass --flux-version", line)
+	}
+	return fmt.Sprintf("; these are Flux %s's schemas (%s)", line, source)
+}

@@ -1,0 +1,87 @@
+# METADATA
+# title: Flux objects use an API version the Flux release still serves
+# description: >-
+#   A Flux object (GitRepository, HelmRelease, Kustomization, ...) uses an apiVersion that the
+#   configured Flux version serves and does not deprecate. Which versions a Flux release serves,
+#   deprecates (and with which warning) and stores comes from that release's own
+#   CustomResourceDefinitions (served, deprecated, deprecationWarning, storage), carried in the
+#   schema catalogue for every Flux minor from 2.4 (linter/schema/catalog/SOURCES.md). The Flux
+#   version is fluxVersion when the configuration sets it, else the one the tree pins
+#   (gotk-components.yaml's "# Flux Version" header, the flux2 chart's version), else 2.4. A
+#   deprecated version is a warning; a version the release no longer serves is an error, since
+#   the API server refuses the object. The fix is the storage version of the kind, which
+#   `ova-lint lint --fix` writes when that version's schema accepts the object.
+# related_resources:
+#   - ref: https://fluxcd.io/flux/installation/upgrade/#upgrade-flux-crds-and-apis
+#     description: Flux upgrade guide, "Upgrade Flux CRDs and APIs" (deprecated API versions)
+#   - ref: linter/schema/catalog/SOURCES.md
+#     description: the Flux CRDs of each carried Flux minor (served, deprecated, storage versions)
+# custom:
+#   id: flux-api-version
+#   severity: warning
+#   scope: object
+#   runs: [cli, admission]
+package ova.rules.flux_api_version
+
+import data.ova.lib.k8s
+
+flux_version := input.versions.flux
+
+# the kind's versions in the configured Flux release (Flux kinds only)
+entry := data.ova.apis.flux[flux_version][sprintf("%s/%s", [k8s.api_group, input.object.kind])]
+
+version := split(input.object.apiVersion, "/")[1]
+
+replacement := sprintf("%s/%s", [k8s.api_group, entry.storage])
+
+violation contains v if {
+	info := entry.versions[version]
+	info.served
+	info.deprecated
+	version != entry.storage
+	v := {
+		"path": ["apiVersion"],
+		"msg": sprintf("%s uses %s, which Flux %s deprecates%s: use %s", [k8s.display, input.object.apiVersion, flux_version, warning(info), replacement]),
+		"fix": sprintf("set apiVersion: %s (the fields of the object may need the changes the Flux upgrade guide lists)", [replacement]),
+		"edit": {"path": ["apiVersion"], "value": replacement},
+	}
+}
+
+violation contains v if {
+	entry.storage
+	not served
+	not newer
+	v := {
+		"path": ["apiVersion"],
+		"severity": "error",
+		"msg": sprintf("%s uses %s, which Flux %s no longer serves (the API server refuses it): use %s", [k8s.display, input.object.apiVersion, flux_version, replacement]),
+		"fix": sprintf("set apiVersion: %s (the fields of the object may need the changes the Flux upgrade guide lists)", [replacement]),
+		"edit": {"path": ["apiVersion"], "value": replacement},
+	}
+}
+
+# a version that only a later Flux serves: the cluster's Flux is older than the object
+violation contains v if {
+	entry.storage
+	not served
+	first := newer
+	v := {
+		"path": ["apiVersion"],
+		"severity": "error",
+		"msg": sprintf("%s uses %s, which Flux %s does not serve yet (Flux %s does)", [k8s.display, input.object.apiVersion, flux_version, first]),
+		"fix": sprintf("if the cluster runs Flux %s or later, set fluxVersion in .ova-lint.yaml (or --flux-version); otherwise use %s", [first, replacement]),
+	}
+}
+
+# newer is the first carried Flux line after the configured one that serves the version.
+newer := sprintf("2.%d", [min({minor(line) |
+	some line, kinds in data.ova.apis.flux
+	minor(line) > minor(flux_version)
+	kinds[sprintf("%s/%s", [k8s.api_group, input.object.kind])].versions[version].served
+})])
+
+minor(line) := to_number(split(line, ".")[1])
+
+served if entry.versions[version].served
+
+warning(info) := sprintf(" (%q)", [info.warning]) if info.warning != "" else := ""
