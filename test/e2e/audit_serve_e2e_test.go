@@ -31,6 +31,7 @@ import (
 
 	"github.com/openova-io/ova-lint/audit/report"
 	"github.com/openova-io/ova-lint/internal/cli"
+	"github.com/openova-io/ova-lint/linter/engine"
 )
 
 // The chart's Lease and service account, as rendered with testRelease in testNamespace.
@@ -576,5 +577,35 @@ func TestChartAuditValues(t *testing.T) {
 			assert.Equal(t, cli.ExitOK, code, "ova-lint lint:\n%s%s", out.String(), errOut.String())
 			assert.Contains(t, out.String(), " 0 errors, 0 warnings")
 		})
+	}
+}
+
+// TestChartAuditRoleCoversTheRules: the audit's ClusterRole may list every kind a rule that
+// runs at admission names (a new rule on a new kind needs the role to grow).
+func TestChartAuditRoleCoversTheRules(t *testing.T) {
+	eng, err := engine.New(context.Background(), engine.Options{})
+	require.NoError(t, err)
+	r, err := renderChart(t, testRelease, testNamespace, "")
+	require.NoError(t, err)
+	granted := map[string]bool{}
+	for _, rule := range get(r.one(t, "ClusterRole"), "rules").([]any) {
+		if !slices.Contains(get(rule, "verbs").([]any), any("list")) {
+			continue
+		}
+		for _, res := range get(rule, "resources").([]any) {
+			granted[res.(string)] = true
+		}
+	}
+	for _, rule := range eng.Rules() {
+		if !rule.RunsAt(engine.RunsAdmission) {
+			continue
+		}
+		for _, kind := range rule.Kinds {
+			plural := strings.ToLower(kind) + "s"
+			if strings.HasSuffix(plural, "ys") {
+				plural = strings.TrimSuffix(plural, "ys") + "ies"
+			}
+			assert.True(t, granted[plural], "rule %s looks at %s: the audit's ClusterRole lists %s", rule.ID, kind, plural)
+		}
 	}
 }
