@@ -109,7 +109,7 @@ func newLintCmd(streams IO) *cobra.Command {
 	cmd.Flags().BoolVar(&f.reportUnused, "report-unused-waivers", false, "report waivers that exempt nothing (waiver-unused)")
 	cmd.Flags().BoolVar(&f.changed, "changed", false, "lint only changed files (the PATHs, or git's changes) and the files tied to them")
 	cmd.Flags().StringVar(&f.kubeVersion, "kubernetes-version", "", "Kubernetes schemas to validate against (default from config: 1.31; or 1.36)")
-	cmd.Flags().StringVar(&f.fluxVersion, "flux-version", "", "Flux schemas to validate against (default from config: 2.4; or 2.9)")
+	cmd.Flags().StringVar(&f.fluxVersion, "flux-version", "", "Flux version to judge Flux objects by, 2.4 to 2.9 (default: fluxVersion of the config, else the version the tree pins, else 2.4)")
 	cmd.Flags().BoolVar(&f.noSchema, "no-schema", false, "skip schema validation (the schema rule)")
 	cmd.Flags().StringVar(&f.render, "render", "auto", "build Kustomizations and render HelmReleases and lint what Flux applies: auto (when the tree holds Flux objects or kustomize roots) or off")
 	cmd.Flags().StringVar(&f.root, "root", "", "repository root that Kustomization paths and chart paths resolve against (default: the deepest directory holding every PATH)")
@@ -267,6 +267,12 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	}
 	if f.changed {
 		linted = files
+	}
+	if schemaOpts != nil && rep.Summary.FluxVersion != "" {
+		// the Flux version the run used (the tree's pin, when the user set none) judges fixes too
+		o := *schemaOpts
+		o.FluxVersion = rep.Summary.FluxVersion
+		schemaOpts = &o
 	}
 	fixOpts := fixOptions(schemaOpts)
 	if f.fix || f.diff {
