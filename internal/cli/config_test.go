@@ -155,3 +155,13 @@ func TestConfigSchema(t *testing.T) {
 	assert.Equal(t, map[string]any{"type": "string", "format": "regex"}, at("properties", "params", "properties", "gitea", "properties", "url_pattern"))
 	assert.Equal(t, false, at("properties", "params", "properties", "gitea", "additionalProperties"))
 }
+
+// TestExplainParams: explain lists the parameters a rule declares, with the schema the
+// configuration is checked against and the effective value.
+func TestExplainParams(t *testing.T) {
+	code, out, stderr := run(t, "explain", "--config", "testdata/configured/.ova-lint.yaml", "single-gitea")
+	require.Equal(t, ExitOK, code, stderr)
+	assert.Contains(t, out, "Parameters (params: in .ova-lint.yaml")
+	assert.Contains(t, out, "  gitea.host: \"gitea.hel1.acme.example\"\n    schema: {")
+	assert.Contains(t, out, "  gitea.group_pattern: \"\"\n    schema: {\"format\":\"regex\",\"type\":\"string\"}")
+}

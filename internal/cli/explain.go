@@ -40,7 +40,10 @@ func newExplainCmd(streams IO) *cobra.Command {
 			if r == nil {
 				return usage("unknown rule %q (see `ova-lint rules`)", args[0])
 			}
-			return explain(streams.Out, r, fixtures.Rules)
+			if err := explain(streams.Out, r, fixtures.Rules); err != nil {
+				return err
+			}
+			return explainParams(streams.Out, r, cfg.Params)
 		},
 	}
 	f.register(cmd)
@@ -173,4 +176,41 @@ func wrap(text string, width int) []string {
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// explainParams lists the parameters the rule reads (custom.params): each one's schema, which
+// .ova-lint.yaml is checked against, and its value in the effective configuration.
+func explainParams(w io.Writer, r *engine.Rule, params map[string]any) error {
+	if len(r.Params) == 0 {
+		return nil
+	}
+	paths := make([]string, 0, len(r.Params))
+	for p := range r.Params {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	bw := bufio.NewWriter(w)
+	fmt.Fprintln(bw)
+	fmt.Fprintln(bw, "Parameters (params: in .ova-lint.yaml, checked against these schemas when it loads):")
+	for _, p := range paths {
+		schema := compactJSON(r.Params[p])
+		var cur any = params
+		for _, k := range strings.Split(p, ".") {
+			m, _ := cur.(map[string]any)
+			cur = m[k]
+		}
+		fmt.Fprintf(bw, "  %s: %s\n    schema: %s\n", p, compactJSON(cur), schema)
+	}
+	return bw.Flush()
+}
+
+// compactJSON renders v on one line, without escaping <, > and &.
+func compactJSON(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprint(v)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
