@@ -175,9 +175,9 @@ func gitRepository(name, branch, annotations string) string {
 }
 
 func blueprint(version string) string {
-	return "apiVersion: catalyst.openova.io/v1alpha1\nkind: Blueprint\nmetadata:\n  name: billing\nspec:\n  card:\n    title: Billing\n  version: " + version + "\n"
+	return "apiVersion: catalyst.openova.io/v1alpha1\nkind: Blueprint\nmetadata:\n  name: bp-billing\nspec:\n  card:\n    title: Billing\n  version: " + version + "\n"
 }
 
 func chart(version string) string {
-	return "apiVersion: v2\nname: billing\nversion: " + version + "\n"
+	return "apiVersion: v2\nname: bp-billing\nversion: " + version + "\nannotations:\n  catalyst.openova.io/no-upstream: \"true\"\n"
 }
