@@ -21,6 +21,7 @@
 #   severity: warning
 #   scope: object
 #   runs: [cli, admission]
+#   fix: sets apiVersion to the kind's storage version in the configured Flux release, when that version's schema accepts the object (not for a version only a later Flux serves)
 package ova.rules.flux_api_version
 
 import data.ova.lib.k8s
