@@ -17,6 +17,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli]
+#   fix: sets the toggle to false in values.yaml
 #   kinds: [""]
 #   params:
 #     blueprint.chart_globs: {type: array, items: {type: string, format: glob}}
