@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -96,7 +97,10 @@ func Check(raw []byte, file string, cat *Catalogue) error {
 	if err != nil {
 		return &Error{File: file, Problems: []Problem{{File: file, Message: err.Error()}}}
 	}
-	s, err := newSchema(cat)
+	s, err := structural()
+	if cat != nil {
+		s, err = newSchema(cat)
+	}
 	if err != nil {
 		return fmt.Errorf("configuration schema: %w", err)
 	}
@@ -178,6 +182,10 @@ var formats = []*jsonschema.Format{
 		return err
 	}},
 }
+
+// structural is the schema without a catalogue (any rule id, any parameter), compiled once: a
+// compiled schema is immutable and safe for concurrent use.
+var structural = sync.OnceValues(func() (*schema, error) { return newSchema(nil) })
 
 // newSchema builds and compiles the schema of a configuration for cat (nil: structure only).
 func newSchema(cat *Catalogue) (*schema, error) {
