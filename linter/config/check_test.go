@@ -96,3 +96,48 @@ func TestCatalogueConflict(t *testing.T) {
 	assert.Contains(t, err.Error(), "x.y is declared by a, b")
 	assert.Error(t, cat.Declare("e", map[string]any{"x.z": "string"}))
 }
+
+// TestCheckFormats: each format a parameter may declare accepts what the rules' engine reads and
+// refuses what it cannot (Go's RE2, a Flux interval, the project's glob, Helm's semver).
+func TestCheckFormats(t *testing.T) {
+	var cat config.Catalogue
+	require.NoError(t, cat.Declare("demo", map[string]any{
+		"f.regex":        map[string]any{"type": "string", "format": "regex"},
+		"f.duration":     map[string]any{"type": "string", "format": "duration"},
+		"f.glob":         map[string]any{"type": "string", "format": "glob"},
+		"f.semver":       map[string]any{"type": "string", "format": "semver"},
+		"f.semver_range": map[string]any{"type": "string", "format": "semver-range"},
+	}))
+	for _, tt := range []struct {
+		key, value string
+		ok         bool
+	}{
+		{"regex", `^https://gitea\.`, true},
+		{"regex", `(?i)token`, true},
+		{"regex", `(?<=a)b`, false}, // lookbehind: not RE2
+		{"regex", `([a-z`, false},
+		{"duration", "1m", true},
+		{"duration", "1h30m", true},
+		{"duration", "500ms", true},
+		{"duration", "1 minute", false},
+		{"duration", "-1m", false},
+		{"duration", "PT1M", false}, // ISO 8601: not what Flux reads
+		{"glob", "**/staging/**", true},
+		{"glob", "platform/*/chart", true},
+		{"glob", "vendor/[a-", false},
+		{"semver", "2.4.0", true},
+		{"semver", "v1.31", true},
+		{"semver", "latest", false},
+		{"semver_range", ">=1.0.0 <2.0.0", true},
+		{"semver_range", "^1.2.x || ~2.0", true},
+		{"semver_range", ">>1", false},
+	} {
+		raw := "params:\n  f:\n    " + tt.key + ": '" + tt.value + "'\n"
+		err := config.Check([]byte(raw), "c.yaml", &cat)
+		if tt.ok {
+			assert.NoError(t, err, "%s %q", tt.key, tt.value)
+		} else if assert.Error(t, err, "%s %q", tt.key, tt.value) {
+			assert.Contains(t, err.Error(), "c.yaml:3:5: params.f."+tt.key+": ")
+		}
+	}
+}
