@@ -225,7 +225,7 @@ func (a *Auditor) RunOnce(ctx context.Context) error {
 	attrs := []slog.Attr{
 		slog.Int("objects", len(res.Objects)), slog.Int("errors", res.Summary.Errors), slog.Int("warnings", res.Summary.Warnings),
 		slog.Int("skipped_kinds", len(res.Skipped)), slog.Int("requests", res.Requests),
-		slog.String("report_api", string(set.API)), slog.Int("reports", len(set.Reports)),
+		slog.String("report_api", string(set.API)), slog.Int("reports", set.Len()),
 		slog.Int("created", st.Created), slog.Int("updated", st.Updated), slog.Int("unchanged", st.Unchanged),
 		slog.Int("deleted", st.Deleted), slog.Int("kept", st.Kept), slog.Int("failed", st.Failed),
 		slog.Int("report_limit", cmp.Or(ropts.ReportLimit, report.DefaultReportLimit)), slog.Int("reports_dropped", set.DroppedReports),

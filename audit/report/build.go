@@ -99,11 +99,11 @@ type Options struct {
 	Now time.Time
 }
 
-// Set is the reports of one audit, and what the limits left out.
+// Set is the reports of one audit, and what the limits left out. It holds each report in a
+// compact form (its object and findings) and makes the API object only when asked (Report),
+// so a run over many objects does not hold every report as a map at once.
 type Set struct {
 	API API
-	// Reports are sorted by namespace and name.
-	Reports []*unstructured.Unstructured
 	// Objects counts the objects audited.
 	Objects int
 	// DroppedReports counts the objects left without a report by the report limit (their old
@@ -114,6 +114,38 @@ type Set struct {
 	DroppedResults, TruncatedReports int
 	// Keep are the kinds (group/Kind) the audit could not list: their reports are not stale.
 	Keep map[schema.GroupKind]bool
+
+	opts    Options
+	reports []built // by namespace and name
+}
+
+// built is one report before it is made: the object, its error and warning findings, and the
+// summary over every result.
+type built struct {
+	obj      audit.Object
+	name     string
+	findings []*finding.Finding
+	summary  orv1alpha1.ReportSummary
+}
+
+// Len is the number of reports.
+func (s *Set) Len() int { return len(s.reports) }
+
+// Key is the namespace and name of report i.
+func (s *Set) Key(i int) (namespace, name string) {
+	return s.reports[i].obj.Namespace, s.reports[i].name
+}
+
+// Report makes report i: an OpenReports or wgpolicyk8s object, results capped.
+func (s *Set) Report(i int) (*unstructured.Unstructured, error) {
+	b := s.reports[i]
+	rs := results(b, s.opts)
+	dropped := 0
+	if len(rs) > s.opts.ResultLimit {
+		dropped = len(rs) - s.opts.ResultLimit
+		rs = rs[:s.opts.ResultLimit]
+	}
+	return makeReport(b, rs, dropped, s.opts)
 }
 
 // objectKey matches findings to objects (findings name kind, namespace and name).
@@ -136,14 +168,15 @@ func Build(res *audit.Result, opts Options) (*Set, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	set := &Set{API: opts.API, Objects: len(res.Objects), Keep: map[schema.GroupKind]bool{}}
+	set := &Set{API: opts.API, Objects: len(res.Objects), Keep: map[schema.GroupKind]bool{}, opts: opts}
 	for _, s := range res.Skipped {
 		if s.Kind != "" {
 			set.Keep[schema.GroupKind{Group: s.GroupVersionResource.Group, Kind: s.Kind}] = true
 		}
 	}
-	byObject := map[objectKey][]finding.Finding{}
-	for _, f := range res.Findings {
+	byObject := map[objectKey][]*finding.Finding{}
+	for i := range res.Findings {
+		f := &res.Findings[i]
 		if f.Severity != severityError && f.Severity != severityWarning {
 			continue // info findings are notes, not results (as in lint's text output)
 		}
@@ -151,19 +184,27 @@ func Build(res *audit.Result, opts Options) (*Set, error) {
 		byObject[k] = append(byObject[k], f)
 	}
 
-	type candidate struct {
-		obj     audit.Object
-		results []orv1alpha1.ReportResult
-		summary orv1alpha1.ReportSummary
-	}
-	var cands []candidate
 	for _, o := range res.Objects {
 		if o.UID == "" {
 			set.DroppedReports++
 			continue
 		}
-		rs, sum := results(o, byObject[objectKey{o.Kind, o.Namespace, o.Name}], opts)
-		cands = append(cands, candidate{o, rs, sum})
+		b := built{obj: o, name: Name(string(o.UID)), findings: byObject[objectKey{o.Kind, o.Namespace, o.Name}]}
+		found := map[string]bool{}
+		for _, f := range b.findings {
+			found[f.Rule] = true
+			if f.Severity == severityWarning {
+				b.summary.Warn++
+			} else {
+				b.summary.Fail++
+			}
+		}
+		for _, rule := range opts.Rules {
+			if passes(rule, o.Kind, found) {
+				b.summary.Pass++
+			}
+		}
+		set.reports = append(set.reports, b)
 	}
 	rank := func(s orv1alpha1.ReportSummary) int {
 		switch {
@@ -174,44 +215,38 @@ func Build(res *audit.Result, opts Options) (*Set, error) {
 		}
 		return 2
 	}
-	slices.SortStableFunc(cands, func(a, b candidate) int {
+	slices.SortStableFunc(set.reports, func(a, b built) int {
 		return cmp.Or(cmp.Compare(rank(a.summary), rank(b.summary)),
 			cmp.Compare(a.obj.Namespace, b.obj.Namespace), cmp.Compare(a.obj.Kind, b.obj.Kind),
 			cmp.Compare(a.obj.Name, b.obj.Name), cmp.Compare(a.obj.UID, b.obj.UID))
 	})
-	if len(cands) > opts.ReportLimit {
-		set.DroppedReports += len(cands) - opts.ReportLimit
-		cands = cands[:opts.ReportLimit]
+	if len(set.reports) > opts.ReportLimit {
+		set.DroppedReports += len(set.reports) - opts.ReportLimit
+		set.reports = slices.Clip(set.reports[:opts.ReportLimit])
 	}
-	for _, c := range cands {
-		rs := c.results
-		dropped := 0
-		if len(rs) > opts.ResultLimit {
-			dropped = len(rs) - opts.ResultLimit
-			rs = rs[:opts.ResultLimit]
-			set.DroppedResults += dropped
+	for _, b := range set.reports {
+		if n := b.summary.Fail + b.summary.Warn + b.summary.Pass; n > opts.ResultLimit {
+			set.DroppedResults += n - opts.ResultLimit
 			set.TruncatedReports++
 		}
-		u, err := makeReport(c.obj, rs, c.summary, dropped, opts)
-		if err != nil {
-			return nil, err
-		}
-		set.Reports = append(set.Reports, u)
 	}
-	slices.SortFunc(set.Reports, func(a, b *unstructured.Unstructured) int {
-		return cmp.Or(cmp.Compare(a.GetNamespace(), b.GetNamespace()), cmp.Compare(a.GetName(), b.GetName()))
+	slices.SortFunc(set.reports, func(a, b built) int {
+		return cmp.Or(cmp.Compare(a.obj.Namespace, b.obj.Namespace), cmp.Compare(a.name, b.name))
 	})
 	return set, nil
 }
 
-// results are the object's results, failures first, then warnings, then passes, and their
-// summary.
-func results(o audit.Object, fs []finding.Finding, opts Options) ([]orv1alpha1.ReportResult, orv1alpha1.ReportSummary) {
-	var sum orv1alpha1.ReportSummary
+// passes says whether rule is a pass on an object of kind whose failing rules are found.
+func passes(rule *engine.Rule, kind string, found map[string]bool) bool {
+	return !found[rule.ID] && !rule.Disabled && applies(rule, kind)
+}
+
+// results are the object's results, failures first, then warnings, then passes.
+func results(b built, opts Options) []orv1alpha1.ReportResult {
 	stamp := metav1.Timestamp{Seconds: opts.Now.Unix()}
-	var out []orv1alpha1.ReportResult
+	out := make([]orv1alpha1.ReportResult, 0, b.summary.Fail+b.summary.Warn+b.summary.Pass)
 	found := map[string]bool{}
-	for _, f := range fs {
+	for _, f := range b.findings {
 		found[f.Rule] = true
 		r := orv1alpha1.ReportResult{
 			Source: Source, Policy: f.Rule, Rule: f.Rule, Timestamp: stamp,
@@ -219,9 +254,6 @@ func results(o audit.Object, fs []finding.Finding, opts Options) ([]orv1alpha1.R
 		}
 		if f.Severity == severityWarning {
 			r.Result, r.Severity = "warn", "medium"
-			sum.Warn++
-		} else {
-			sum.Fail++
 		}
 		if f.Path != "" {
 			r.Properties = map[string]string{PathProperty: f.Path}
@@ -229,21 +261,19 @@ func results(o audit.Object, fs []finding.Finding, opts Options) ([]orv1alpha1.R
 		out = append(out, r)
 	}
 	for _, rule := range opts.Rules {
-		if found[rule.ID] || rule.Disabled || !applies(rule, o.Kind) {
-			continue
+		if passes(rule, b.obj.Kind, found) {
+			out = append(out, orv1alpha1.ReportResult{
+				Source: Source, Policy: rule.ID, Rule: rule.ID, Timestamp: stamp,
+				Result: "pass", Severity: severity(rule.Severity), Description: rule.Title,
+			})
 		}
-		out = append(out, orv1alpha1.ReportResult{
-			Source: Source, Policy: rule.ID, Rule: rule.ID, Timestamp: stamp,
-			Result: "pass", Severity: severity(rule.Severity), Description: rule.Title,
-		})
-		sum.Pass++
 	}
 	order := map[orv1alpha1.Result]int{"fail": 0, "warn": 1, "pass": 2}
 	slices.SortStableFunc(out, func(a, b orv1alpha1.ReportResult) int {
 		return cmp.Or(cmp.Compare(order[a.Result], order[b.Result]), cmp.Compare(a.Policy, b.Policy),
 			cmp.Compare(a.Properties[PathProperty], b.Properties[PathProperty]), cmp.Compare(a.Description, b.Description))
 	})
-	return out, sum
+	return out
 }
 
 // applies says whether rule looks at objects of kind: no kinds listed means every kind.
@@ -265,13 +295,14 @@ func severity(s string) orv1alpha1.ResultSeverity {
 // Name is the report name of the object with this uid.
 func Name(uid string) string { return NamePrefix + uid }
 
-func makeReport(o audit.Object, rs []orv1alpha1.ReportResult, sum orv1alpha1.ReportSummary, dropped int, opts Options) (*unstructured.Unstructured, error) {
+func makeReport(b built, rs []orv1alpha1.ReportResult, dropped int, opts Options) (*unstructured.Unstructured, error) {
+	o := b.obj
 	namespaced := o.Namespace != ""
 	gvr, kind := opts.API.Resource(namespaced)
 	rep := &orv1alpha1.Report{
 		TypeMeta: metav1.TypeMeta{APIVersion: gvr.GroupVersion().String(), Kind: kind},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      Name(string(o.UID)),
+			Name:      b.name,
 			Namespace: o.Namespace,
 			Labels:    map[string]string{ManagedByLabel: Source},
 			OwnerReferences: []metav1.OwnerReference{{
@@ -283,7 +314,7 @@ func makeReport(o audit.Object, rs []orv1alpha1.ReportResult, sum orv1alpha1.Rep
 			APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, UID: o.UID,
 		},
 		Configuration: &orv1alpha1.ReportConfiguration{Limits: orv1alpha1.Limits{MaxResults: opts.ResultLimit}},
-		Summary:       sum,
+		Summary:       b.summary,
 		Results:       rs,
 	}
 	if dropped > 0 {
@@ -305,7 +336,7 @@ func makeReport(o audit.Object, rs []orv1alpha1.ReportResult, sum orv1alpha1.Rep
 // String summarises the set for a log line.
 func (s *Set) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d objects, %d reports", s.Objects, len(s.Reports))
+	fmt.Fprintf(&b, "%d objects, %d reports", s.Objects, len(s.reports))
 	if s.DroppedReports > 0 {
 		fmt.Fprintf(&b, ", %d reports dropped (report limit)", s.DroppedReports)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/finding"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // rules are a small catalogue: two Kustomization rules, a GitRepository rule, a rule for
 // every kind, a disabled one and one with no kinds (produced in Go).
@@ -72,14 +72,18 @@ func TestBuild(t *testing.T) {
 			assert.Equal(t, tc.truncated, set.TruncatedReports)
 			assert.Equal(t, map[schema.GroupKind]bool{{Group: "bitnami.com", Kind: "SealedSecret"}: true}, set.Keep)
 			var docs []string
-			for _, r := range set.Reports {
+			for i := range set.Len() {
+				r, err := set.Report(i)
+				require.NoError(t, err)
+				ns, name := set.Key(i)
+				assert.Equal(t, [2]string{ns, name}, [2]string{r.GetNamespace(), r.GetName()})
 				b, err := sigsyaml.Marshal(r.Object)
 				require.NoError(t, err)
 				docs = append(docs, string(b))
 			}
 			got := "# " + set.String() + "\n" + strings.Join(docs, "---\n")
 			golden := filepath.Join("testdata", tc.name+".yaml")
-			if *update {
+			if *updateGolden {
 				require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
 			}
 			want, err := os.ReadFile(golden)

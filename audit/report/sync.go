@@ -3,15 +3,18 @@ package report
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 )
 
@@ -41,6 +44,14 @@ func (s Stats) Writes() int { return s.Created + s.Updated + s.Deleted + s.Faile
 
 type reportKey struct{ namespace, name string }
 
+// existing is what Sync keeps of a report in the cluster: enough to tell whether it changed and
+// whose it is, not the report (a run over many objects holds one of these per report).
+type existing struct {
+	uid    types.UID
+	scope  schema.GroupKind
+	digest string
+}
+
 // Sync makes the cluster's ova-lint reports of set.API equal to set: it creates the missing
 // ones, updates those whose labels, annotations, owner, scope, summary or results changed (a
 // result that did not change keeps its timestamp) and deletes the stale ones. A failed write is
@@ -53,7 +64,7 @@ func Sync(ctx context.Context, client dynamic.Interface, set *Set, opts SyncOpti
 	if opts.PageSize <= 0 {
 		opts.PageSize = 500
 	}
-	existing := map[reportKey]*unstructured.Unstructured{}
+	have := map[reportKey]existing{}
 	for _, namespaced := range []bool{true, false} {
 		gvr, _ := set.API.Resource(namespaced)
 		namespaces := []string{metav1.NamespaceAll}
@@ -62,63 +73,60 @@ func Sync(ctx context.Context, client dynamic.Interface, set *Set, opts SyncOpti
 		}
 		for _, ns := range namespaces {
 			if err := list(ctx, client, gvr, ns, opts.PageSize, func(u *unstructured.Unstructured) {
-				existing[reportKey{u.GetNamespace(), u.GetName()}] = u
+				have[reportKey{u.GetNamespace(), u.GetName()}] = existing{uid: u.GetUID(), scope: scopeKind(u), digest: digest(u)}
 			}); err != nil {
 				return st, err
 			}
 		}
 	}
 
-	for _, want := range set.Reports {
-		key := reportKey{want.GetNamespace(), want.GetName()}
-		gvr, _ := set.API.Resource(key.namespace != "")
-		res := resource(client, gvr, key.namespace)
-		have, ok := existing[key]
-		delete(existing, key)
-		if !ok {
+	for i := range set.Len() {
+		ns, name := set.Key(i)
+		key := reportKey{ns, name}
+		old, ok := have[key]
+		delete(have, key)
+		want, err := set.Report(i)
+		if err != nil {
+			return st, err
+		}
+		gvr, _ := set.API.Resource(ns != "")
+		res := resource(client, gvr, ns)
+		switch {
+		case !ok:
 			if _, err := res.Create(ctx, want, metav1.CreateOptions{FieldManager: Source}); err != nil {
 				st.Failed++
-				opts.Logger.Warn("report not created", slog.String("namespace", key.namespace), slog.String("name", key.name), slog.String("error", err.Error()))
+				opts.Logger.Warn("report not created", slog.String("namespace", ns), slog.String("name", name), slog.String("error", err.Error()))
 				continue
 			}
 			st.Created++
-			continue
-		}
-		keepTimestamps(want, have)
-		if same(want, have) {
+		case old.digest == digest(want):
 			st.Unchanged++
-			continue
+		default:
+			if err := update(ctx, res, want); err != nil {
+				st.Failed++
+				opts.Logger.Warn("report not updated", slog.String("namespace", ns), slog.String("name", name), slog.String("error", err.Error()))
+				continue
+			}
+			st.Updated++
 		}
-		upd := want.DeepCopy()
-		upd.SetResourceVersion(have.GetResourceVersion())
-		upd.SetUID(have.GetUID())
-		upd.SetLabels(merge(have.GetLabels(), want.GetLabels(), ""))
-		upd.SetAnnotations(merge(have.GetAnnotations(), want.GetAnnotations(), ResultsDroppedAnnotation))
-		if _, err := res.Update(ctx, upd, metav1.UpdateOptions{FieldManager: Source}); err != nil {
-			st.Failed++
-			opts.Logger.Warn("report not updated", slog.String("namespace", key.namespace), slog.String("name", key.name), slog.String("error", err.Error()))
-			continue
-		}
-		st.Updated++
 	}
 
 	// What is left is stale, but for the kinds the audit could not list this time.
-	stale := make([]reportKey, 0, len(existing))
-	for k := range existing {
+	stale := make([]reportKey, 0, len(have))
+	for k := range have {
 		stale = append(stale, k)
 	}
 	slices.SortFunc(stale, func(a, b reportKey) int {
 		return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.name, b.name))
 	})
 	for _, k := range stale {
-		u := existing[k]
-		if set.Keep[scopeKind(u)] {
+		old := have[k]
+		if set.Keep[old.scope] {
 			st.Kept++
 			continue
 		}
 		gvr, _ := set.API.Resource(k.namespace != "")
-		uid := u.GetUID()
-		err := resource(client, gvr, k.namespace).Delete(ctx, k.name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+		err := resource(client, gvr, k.namespace).Delete(ctx, k.name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &old.uid}})
 		if err != nil && !apierrors.IsNotFound(err) {
 			st.Failed++
 			opts.Logger.Warn("stale report not deleted", slog.String("namespace", k.namespace), slog.String("name", k.name), slog.String("error", err.Error()))
@@ -127,6 +135,22 @@ func Sync(ctx context.Context, client dynamic.Interface, set *Set, opts SyncOpti
 		st.Deleted++
 	}
 	return st, nil
+}
+
+// update rewrites a changed report: the results that did not change keep their timestamps, and
+// the labels and annotations others set stay.
+func update(ctx context.Context, res dynamic.ResourceInterface, want *unstructured.Unstructured) error {
+	have, err := res.Get(ctx, want.GetName(), metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	keepTimestamps(want, have)
+	want.SetResourceVersion(have.GetResourceVersion())
+	want.SetUID(have.GetUID())
+	want.SetLabels(merge(have.GetLabels(), want.GetLabels(), ""))
+	want.SetAnnotations(merge(have.GetAnnotations(), want.GetAnnotations(), ResultsDroppedAnnotation))
+	_, err = res.Update(ctx, want, metav1.UpdateOptions{FieldManager: Source})
+	return err
 }
 
 func resource(client dynamic.Interface, gvr schema.GroupVersionResource, namespace string) dynamic.ResourceInterface {
@@ -189,24 +213,33 @@ func keepTimestamps(want, have *unstructured.Unstructured) {
 }
 
 // compared are the fields of a report Sync owns.
-var compared = []string{"source", "scope", "configuration", "summary", "results"}
+var compared = []string{"source", "scope", "configuration", "summary"}
 
-// same reports whether have already holds what want says, as JSON (numbers compare by value
-// whatever their Go type).
-func same(want, have *unstructured.Unstructured) bool {
-	pick := func(u *unstructured.Unstructured) string {
-		m := map[string]any{
-			"managed-by": u.GetLabels()[ManagedByLabel],
-			"dropped":    u.GetAnnotations()[ResultsDroppedAnnotation],
-			"owners":     ownerRefs(u),
-		}
-		for _, f := range compared {
-			m[f] = u.Object[f]
-		}
-		b, _ := json.Marshal(m)
-		return string(b)
+// digest sums up what Sync owns of a report, as JSON (numbers compare by value whatever their
+// Go type), without the results' timestamps: a result that did not change keeps its stamp, so
+// two reports with the same digest are the same.
+func digest(u *unstructured.Unstructured) string {
+	m := map[string]any{
+		"managed-by": u.GetLabels()[ManagedByLabel],
+		"dropped":    u.GetAnnotations()[ResultsDroppedAnnotation],
+		"owners":     ownerRefs(u),
 	}
-	return pick(want) == pick(have)
+	for _, f := range compared {
+		m[f] = u.Object[f]
+	}
+	rs, _ := u.Object["results"].([]any)
+	results := make([]map[string]any, 0, len(rs))
+	for _, r := range rs {
+		if r, ok := r.(map[string]any); ok {
+			c := maps.Clone(r)
+			delete(c, "timestamp")
+			results = append(results, c)
+		}
+	}
+	m["results"] = results
+	b, _ := json.Marshal(m)
+	sum := sha256.Sum256(b)
+	return string(sum[:])
 }
 
 // ownerRefs are the owner references without the fields the server may default.

@@ -322,7 +322,20 @@ func TestAuditServeEndToEnd(t *testing.T) {
 		}
 	})
 
+	// stamp is the timestamp of a report's result for rule.
+	stamp := func(r *unstructured.Unstructured, rule string) any {
+		rs, _, _ := unstructured.NestedSlice(r.Object, "results")
+		for _, x := range rs {
+			if m := x.(map[string]any); m["policy"] == rule {
+				return m["timestamp"]
+			}
+		}
+		return nil
+	}
+
 	t.Run("a fixed object leaves its report's failures on the next run", func(t *testing.T) {
+		warnedAt := stamp(reportsByScope(t, dyn)["Kustomization flux-system/apps-bad"], "sync-interval")
+		require.NotNil(t, warnedAt)
 		k := obj(t, strings.Replace(badKustomization, "prune: false", "prune: true", 1))
 		existing := &unstructured.Unstructured{}
 		existing.SetGroupVersionKind(k.GroupVersionKind())
@@ -342,6 +355,8 @@ func TestAuditServeEndToEnd(t *testing.T) {
 			}
 			return len(v) > 0, fmt.Sprint(v) // sync-interval (1h) still warns
 		}, "kustomization-prune leaves the report")
+		assert.Equal(t, warnedAt, stamp(reportsByScope(t, dyn)["Kustomization flux-system/apps-bad"], "sync-interval"),
+			"the rewrite keeps the timestamp of a result that did not change")
 	})
 
 	t.Run("stale reports are deleted on the next run", func(t *testing.T) {
