@@ -2,35 +2,55 @@ package linter
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/graph"
 )
 
-// sourceHolds reports whether the edits of a violation on a produced object can be made in its
-// source document: the object was built by kustomize from one of the file's documents (not
-// rendered by Helm, not generated), the violation is about that object (not a traced value),
-// and along every edit path the source document holds what the built object holds (no patch,
-// substitution or transformer changed it).
-func sourceHolds(p graph.Produced, v engine.Violation) bool {
-	if len(v.Edits) == 0 {
-		return true
-	}
-	if p.Origin.Producer != "kustomize" || p.Node == nil || p.Index < 0 || v.File != "" {
-		return false
+// sourceHolds says why the edits of a violation on a produced object cannot be made in its
+// source document, "" when they can: the object was built by kustomize from one of the file's
+// documents (not rendered by Helm, not generated), the violation is about that object (not a
+// traced value), and along every edit path the source document holds what the built object
+// holds (no patch, substitution or transformer changed it).
+func sourceHolds(p graph.Produced, v engine.Violation) string {
+	switch {
+	case len(v.Edits) == 0:
+		return ""
+	case p.Origin.Producer == "helm":
+		return "the object is rendered by Helm: fix the chart's template or values"
+	case p.Origin.Producer != "kustomize" || p.Node == nil || p.Index < 0 || v.File != "":
+		return "the object has no source document of its own to edit"
 	}
 	var src any
 	if err := p.Node.Decode(&src); err != nil {
-		return false
+		return "its source document does not decode"
 	}
 	built, source := normal(p.Object), normal(src)
 	for _, e := range v.Edits {
 		if !samePath(built, source, e.Path) {
-			return false
+			return fmt.Sprintf("the built object's %s is not its source document's (a patch, a substitution or a transformer changes it): fix it where it is set", showPath(e.Path))
 		}
 	}
-	return true
+	return ""
+}
+
+// showPath writes a field path as spec.ref.branch or items[0].name.
+func showPath(path []any) string {
+	var b strings.Builder
+	for _, p := range path {
+		if i, ok := p.(int); ok {
+			fmt.Fprintf(&b, "[%d]", i)
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		fmt.Fprint(&b, p)
+	}
+	return b.String()
 }
 
 // samePath reports whether a and b hold the same value along path: the same value where both

@@ -233,8 +233,8 @@ func (l *Linter) evalOne(ctx context.Context, tree Tree, p graph.Produced, schem
 	}
 	for _, v := range out.Violations {
 		f := placeAt(v)
-		if !sourceHolds(p, v) {
-			f.Edits = nil
+		if why := sourceHolds(p, v); why != "" {
+			f.Edits, f.Unfixable = nil, why
 		}
 		res.findings = append(res.findings, f)
 	}

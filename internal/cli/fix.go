@@ -64,10 +64,13 @@ func computeFixes(stderr io.Writer, rep *finding.Report, files []loader.File, op
 	}
 	groups := map[string]*pending{}
 	for i, f := range rep.Findings {
-		if len(f.Edits) == 0 {
+		if _, ok := byDisplay[f.File]; !ok {
 			continue
 		}
-		if _, ok := byDisplay[f.File]; !ok {
+		if f.Unfixable != "" {
+			fmt.Fprintf(stderr, "ova-lint: --fix: %s:%d:%d: %s not fixed: %s\n", f.File, f.Line, f.Column, f.Rule, f.Unfixable)
+		}
+		if len(f.Edits) == 0 {
 			continue
 		}
 		g := groups[f.File]

@@ -177,8 +177,10 @@ func TestFixTrees(t *testing.T) {
 		diffExit int // exit code of --fix --diff: on what would remain
 		fixExit  int
 		remains  []string // rules reported after --fix
+		stderr   string   // what --fix --diff says it does not fix
 	}{
-		{name: "built", diffExit: ExitOK, fixExit: ExitOK, remains: []string{"sync-interval"}},
+		{name: "built", diffExit: ExitOK, fixExit: ExitOK, remains: []string{"sync-interval"},
+			stderr: "apps.yaml:9:3: sync-interval not fixed: the built object's spec.interval is not its source document's"},
 		{name: "waived", diffExit: ExitOK, fixExit: ExitOK},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,6 +190,9 @@ func TestFixTrees(t *testing.T) {
 			before := snapshot(t, ".")
 			code, diff, stderr := run(t, "lint", "--fix", "--diff", ".")
 			require.Equal(t, tt.diffExit, code, stderr)
+			if tt.stderr != "" {
+				require.Contains(t, stderr, tt.stderr)
+			}
 			require.Equal(t, before, snapshot(t, "."))
 			goldenAt(t, filepath.Join(cliDir, "testdata", "golden", "fix", "trees", tt.name+".diff"), diff)
 

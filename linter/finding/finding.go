@@ -37,6 +37,9 @@ type Finding struct {
 	// not mechanical, or when the finding is on a built or rendered object whose source
 	// document does not hold the field as the object has it. Not part of the JSON contract.
 	Edits []Edit `json:"-"`
+	// Unfixable says why a rule's edits were dropped (an object built with a patch or a
+	// substitution, a rendered object), for `--fix` to tell. Not part of the JSON contract.
+	Unfixable string `json:"-"`
 	// Replacements are the byte-level changes that Edits make in File, computed by the fixer
 	// (linter/fix) for the formats that carry fixes (SARIF). Not part of the JSON contract.
 	Replacements []Replacement `json:"-"`
