@@ -51,20 +51,23 @@ func fluxOfChart(version string) (string, bool) {
 }
 
 // detectFluxVersion reads the Flux version the tree pins: the header of a gotk-components.yaml
-// (flux bootstrap), else the version of the flux2 chart that a HelmRelease installs or a
-// Chart.yaml depends on. Files are taken in path order; the first pin of the best kind wins.
-// ok is false when the tree pins nothing.
+// (flux bootstrap), else a Flux Operator FluxInstance's spec.distribution.version (or the
+// flux-instance chart's values.instance.distribution.version in a HelmRelease), else the
+// version of the flux2 chart that a HelmRelease installs or a Chart.yaml depends on. Files are
+// taken in path order; the first pin of the best kind wins. ok is false when the tree pins
+// nothing.
 func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File) (fluxPin, bool) {
 	sorted := append([]loader.File(nil), files...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Rel < sorted[j].Rel })
-	var chart *fluxPin
+	var best *fluxPin
+	bestRank := 0
 	for _, f := range sorted {
 		if ctx.Err() != nil || f.OSPath == loader.Stdin {
 			continue
 		}
 		base := path.Base(f.Rel)
 		isGotk := base == "gotk-components.yaml"
-		if !isGotk && (chart != nil || !(strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml"))) {
+		if !isGotk && (bestRank == rankOperator || !(strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml"))) {
 			continue
 		}
 		data, err := l.read(f)
@@ -80,55 +83,100 @@ func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File) (fl
 			}
 			continue
 		}
-		if chart == nil && bytes.Contains(data, []byte("flux2")) {
-			chart = l.flux2ChartPin(f, data)
+		if !bytes.Contains(data, []byte("flux2")) && !bytes.Contains(data, []byte("distribution")) {
+			continue
+		}
+		if pin, rank := l.docPin(f, data); pin != nil && (best == nil || rank < bestRank) {
+			best, bestRank = pin, rank
 		}
 	}
-	if chart != nil {
-		return *chart, true
+	if best != nil {
+		return *best, true
 	}
 	return fluxPin{}, false
 }
 
-// flux2ChartPin looks for the fluxcd-community flux2 chart in one file: a HelmRelease's
-// spec.chart.spec {chart: flux2, version} or a Chart.yaml dependency {name: flux2, version}.
-func (l *Linter) flux2ChartPin(f loader.File, data []byte) *fluxPin {
+// Kinds of pin below gotk-components.yaml's, best first.
+const (
+	rankOperator = 1 + iota // FluxInstance, flux-instance chart values
+	rankChart               // fluxcd-community flux2 chart
+)
+
+// fluxDistribution reads "major.minor" of a Flux Operator distribution version: "2.7.2",
+// "2.7.x", "v2.7.*" (a range that fixes the minor; "2.x" fixes none).
+var fluxDistribution = regexp.MustCompile(`^[=~^v]*(\d+)\.(\d+)(?:\.(?:\d+\S*|x|\*))?$`)
+
+// docPin looks for a Flux pin in the documents of one file.
+func (l *Linter) docPin(f loader.File, data []byte) (*fluxPin, int) {
 	docs, _ := loader.Parse(data, l.opts.Limits)
+	var chart *fluxPin
 	for _, d := range docs {
 		m, ok := d.Object.(map[string]any)
 		if !ok {
 			continue
 		}
-		var version, where string
-		if kind, _ := m["kind"].(string); kind == "HelmRelease" {
-			spec := dig(m, "spec", "chart", "spec")
-			if name, _ := spec["chart"].(string); name == "flux2" {
-				version, _ = spec["version"].(string)
-				where = "HelmRelease chart flux2"
+		kind, _ := m["kind"].(string)
+		apiVersion, _ := m["apiVersion"].(string)
+		switch {
+		case kind == "FluxInstance" && strings.HasPrefix(apiVersion, "fluxcd.controlplane.io/"):
+			if p := distributionPin(f, dig(m, "spec", "distribution"), "FluxInstance spec.distribution.version"); p != nil {
+				return p, rankOperator
 			}
-		} else if path.Base(f.Rel) == "Chart.yaml" {
+		case kind == "HelmRelease":
+			spec := dig(m, "spec", "chart", "spec")
+			name, _ := spec["chart"].(string)
+			switch name {
+			case "flux-instance":
+				if p := distributionPin(f, dig(m, "spec", "values", "instance", "distribution"), "HelmRelease flux-instance values.instance.distribution.version"); p != nil {
+					return p, rankOperator
+				}
+			case "flux2":
+				version, _ := spec["version"].(string)
+				if chart == nil {
+					chart = chartPin(f, "HelmRelease chart flux2", version)
+				}
+			}
+		case path.Base(f.Rel) == "Chart.yaml":
 			deps, _ := m["dependencies"].([]any)
 			for _, dep := range deps {
 				dm, _ := dep.(map[string]any)
-				if name, _ := dm["name"].(string); name == "flux2" {
-					version, _ = dm["version"].(string)
-					where = "Chart.yaml dependency flux2"
-					break
+				if name, _ := dm["name"].(string); name == "flux2" && chart == nil {
+					version, _ := dm["version"].(string)
+					chart = chartPin(f, "Chart.yaml dependency flux2", version)
 				}
 			}
 		}
-		if version == "" {
-			continue
-		}
-		flux, ok := fluxOfChart(version)
-		if !ok {
-			continue
-		}
-		if line := schema.NearestFluxVersion(flux); line != "" {
-			return &fluxPin{Version: flux, Line: line, Source: fmt.Sprintf("%s: %s %s (ships Flux %s)", f.Display, where, version, flux)}
-		}
 	}
-	return nil
+	return chart, rankChart
+}
+
+func distributionPin(f loader.File, dist map[string]any, where string) *fluxPin {
+	v, _ := dist["version"].(string)
+	m := fluxDistribution.FindStringSubmatch(strings.TrimSpace(v))
+	if m == nil || m[1] != "2" {
+		return nil
+	}
+	flux := m[1] + "." + m[2]
+	line := schema.NearestFluxVersion(flux)
+	if line == "" {
+		return nil
+	}
+	return &fluxPin{Version: flux, Line: line, Source: fmt.Sprintf("%s: %s %s", f.Display, where, v)}
+}
+
+func chartPin(f loader.File, where, version string) *fluxPin {
+	if version == "" {
+		return nil
+	}
+	flux, ok := fluxOfChart(version)
+	if !ok {
+		return nil
+	}
+	line := schema.NearestFluxVersion(flux)
+	if line == "" {
+		return nil
+	}
+	return &fluxPin{Version: flux, Line: line, Source: fmt.Sprintf("%s: %s %s (ships Flux %s)", f.Display, where, version, flux)}
 }
 
 func dig(m map[string]any, keys ...string) map[string]any {

@@ -103,6 +103,24 @@ func TestFluxVersionFollowsTheTree(t *testing.T) {
 			source:  "set in {config}", // the configuration file's path
 		},
 		{
+			name: "a Flux Operator FluxInstance wins over the chart",
+			files: map[string]string{
+				"a/flux.yaml": fmt.Sprintf(flux2Release, "2.14.0"),
+				"b/instance.yaml": "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata: {name: flux, namespace: flux-system}\n" +
+					"spec:\n  distribution:\n    version: \"2.7.x\"\n    registry: ghcr.io/fluxcd\n",
+			},
+			version: "2.7",
+			source:  "pinned by b/instance.yaml: FluxInstance spec.distribution.version 2.7.x",
+		},
+		{
+			name: "the flux-instance chart's values",
+			files: map[string]string{"flux/instance.yaml": "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: flux-instance, namespace: flux-system}\n" +
+				"spec:\n  interval: 1h\n  chart:\n    spec:\n      chart: flux-instance\n      sourceRef: {kind: HelmRepository, name: controlplaneio}\n" +
+				"  values:\n    instance:\n      distribution:\n        version: 2.5.1\n"},
+			version: "2.5",
+			source:  "pinned by flux/instance.yaml: HelmRelease flux-instance values.instance.distribution.version 2.5.1",
+		},
+		{
 			name:  "a chart range that fixes no minor is no pin",
 			files: map[string]string{"infra/flux.yaml": fmt.Sprintf(flux2Release, ">=2.12.0")},
 		},

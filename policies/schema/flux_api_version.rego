@@ -7,7 +7,8 @@
 #   CustomResourceDefinitions (served, deprecated, deprecationWarning, storage), carried in the
 #   schema catalogue for every Flux minor from 2.4 (linter/schema/catalog/SOURCES.md). The Flux
 #   version is fluxVersion when the configuration sets it, else the one the tree pins
-#   (gotk-components.yaml's "# Flux Version" header, the flux2 chart's version), else 2.4. A
+#   (gotk-components.yaml's "# Flux Version" header, a FluxInstance's distribution version, the
+#   flux2 chart's version), else 2.4. A
 #   deprecated version is a warning; a version the release no longer serves is an error, since
 #   the API server refuses the object. The fix is the storage version of the kind, which
 #   `ova-lint lint --fix` writes when that version's schema accepts the object.
