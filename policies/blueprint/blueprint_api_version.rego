@@ -3,7 +3,8 @@
 # description: >-
 #   A Blueprint (kind Blueprint in the blueprint.group API group, catalyst.openova.io) declares an
 #   apiVersion listed in blueprint.api_versions (default catalyst.openova.io/v1alpha1, the version
-#   of the Blueprint authoring guide). The finding is on apiVersion.
+#   of the Blueprint authoring guide). The finding is on apiVersion. CLI only: at admission the
+#   apiserver itself refuses a version that the installed Blueprint CRD does not serve.
 # related_resources:
 #   - ref: https://github.com/openova-io/openova/blob/main/docs/BLUEPRINT-AUTHORING.md#3-the-blueprint-crd
 #     description: Blueprint authoring guide, §3 "The Blueprint CRD" (apiVersion catalyst.openova.io/v1alpha1)
@@ -11,7 +12,7 @@
 #   id: blueprint-api-version
 #   severity: error
 #   scope: object
-#   runs: [cli, admission]
+#   runs: [cli]
 #   kinds: [Blueprint]
 #   params:
 #     blueprint.group: {type: string, minLength: 1}
