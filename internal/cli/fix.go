@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/openova-io/ova-lint/linter/finding"
@@ -52,19 +53,16 @@ type fixOutcome struct {
 // fixed. What cannot be fixed is said on stderr.
 func computeFixes(stderr io.Writer, rep *finding.Report, files []loader.File, opts fix.Options) fixOutcome {
 	out := fixOutcome{fixed: map[int]bool{}}
-	byDisplay := make(map[string]loader.File, len(files))
-	for _, f := range files {
-		if f.OSPath != loader.Stdin {
-			byDisplay[f.Display] = f
-		}
-	}
+	byPath := linkedFiles(files)
 	type pending struct {
+		file    loader.File
 		reqs    []fix.Request
 		finding []int
 	}
-	groups := map[string]*pending{}
+	groups := map[string]*pending{} // by the file's Display
 	for i, f := range rep.Findings {
-		if _, ok := byDisplay[f.File]; !ok {
+		file, ok := byPath.lookup(f.File)
+		if !ok {
 			continue
 		}
 		if f.Unfixable != "" {
@@ -73,10 +71,10 @@ func computeFixes(stderr io.Writer, rep *finding.Report, files []loader.File, op
 		if len(f.Edits) == 0 {
 			continue
 		}
-		g := groups[f.File]
+		g := groups[file.Display]
 		if g == nil {
-			g = &pending{}
-			groups[f.File] = g
+			g = &pending{file: file}
+			groups[file.Display] = g
 		}
 		g.reqs = append(g.reqs, fix.RequestOf(f))
 		g.finding = append(g.finding, i)
@@ -87,7 +85,8 @@ func computeFixes(stderr io.Writer, rep *finding.Report, files []loader.File, op
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		g, file := groups[name], byDisplay[name]
+		g := groups[name]
+		file := g.file
 		before, err := os.ReadFile(file.OSPath)
 		if err != nil {
 			fmt.Fprintf(stderr, "ova-lint: --fix: %s: %v\n", name, err)
@@ -171,18 +170,40 @@ func fixOptions(schemaOpts *schema.Options) fix.Options {
 // planReplacements gives the report's findings in linted files the replacements of their
 // fixes (SARIF carries them).
 func planReplacements(rep *finding.Report, files []loader.File, opts fix.Options) {
-	byDisplay := make(map[string]loader.File, len(files))
-	for _, f := range files {
-		if f.OSPath != loader.Stdin {
-			byDisplay[f.Display] = f
-		}
-	}
+	byPath := linkedFiles(files)
 	fix.PlanFindings(rep.Findings, func(file string) ([]byte, bool) {
-		lf, ok := byDisplay[file]
+		lf, ok := byPath.lookup(file)
 		if !ok {
 			return nil, false
 		}
 		data, err := os.ReadFile(lf.OSPath)
 		return data, err == nil
 	}, opts)
+}
+
+// fileIndex finds the linted file of a finding. Findings name files relative to the working
+// directory, but by more than one route (a build's source shown from the repository root, or
+// the file as walked), so files are matched by absolute path.
+type fileIndex map[string]loader.File
+
+func linkedFiles(files []loader.File) fileIndex {
+	idx := make(fileIndex, len(files))
+	for _, f := range files {
+		if f.OSPath == loader.Stdin {
+			continue
+		}
+		if abs, err := filepath.Abs(f.OSPath); err == nil {
+			idx[abs] = f
+		}
+	}
+	return idx
+}
+
+func (idx fileIndex) lookup(display string) (loader.File, bool) {
+	abs, err := filepath.Abs(filepath.FromSlash(display))
+	if err != nil {
+		return loader.File{}, false
+	}
+	f, ok := idx[abs]
+	return f, ok
 }

@@ -195,6 +195,14 @@ func TestFixTrees(t *testing.T) {
 			}
 			require.Equal(t, before, snapshot(t, "."))
 			goldenAt(t, filepath.Join(cliDir, "testdata", "golden", "fix", "trees", tt.name+".diff"), diff)
+			if tt.name == "built" {
+				// from a subdirectory, findings show files through the root (../clusters/...):
+				// the same files are fixed, the diff's paths are still the root's
+				t.Chdir(filepath.Join(dir, "clusters"))
+				_, sub, stderr := run(t, "lint", "--fix", "--diff", "--root", "..", ".")
+				require.Equal(t, diff, sub, stderr)
+				t.Chdir(dir)
+			}
 
 			code, out, stderr := run(t, "lint", "--fix", "-f", "json", ".")
 			require.Equal(t, tt.fixExit, code, stderr)
