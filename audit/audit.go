@@ -31,6 +31,7 @@ const (
 	DefaultQPS      float32 = 20
 	DefaultBurst            = 40
 	DefaultPageSize int64   = 500
+	DefaultListers          = 4
 )
 
 // Options says what to audit and how.
@@ -60,6 +61,9 @@ type Options struct {
 	Cluster string
 	// Workers evaluate objects in parallel; 0 means GOMAXPROCS.
 	Workers int
+	// Listers list kinds in parallel (each a page at a time, within QPS); 0 means
+	// DefaultListers.
+	Listers int
 	// Now decides whether a waiver has expired; nil means time.Now.
 	Now func() time.Time
 	// Logger receives one line per skipped kind and per run; nil discards. Never object data.
@@ -167,49 +171,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			}
 		})
 	}
-	listErr := func() error {
-		defer close(objects)
-		l := &lister{client: dyn, pageSize: opts.PageSize, namespaces: opts.Namespaces}
-		seen := map[types.UID]bool{}
-		for _, t := range targets {
-			err := l.listTarget(gctx, t, func(obj map[string]any) error {
-				u := unstructured.Unstructured{Object: obj}
-				if uid := u.GetUID(); uid != "" {
-					if seen[uid] {
-						return nil // an object with both controllers' labels, or served twice
-					}
-					seen[uid] = true
-				}
-				if u.GetKind() == "" {
-					u.SetAPIVersion(t.gvr.GroupVersion().String())
-					u.SetKind(t.kind)
-				}
-				// Values go first: nothing downstream ever holds a Secret value.
-				if err := scrubber.Scrub(gctx, obj); err != nil {
-					return err
-				}
-				unstructured.RemoveNestedField(obj, "metadata", "managedFields")
-				select {
-				case objects <- obj:
-					return nil
-				case <-gctx.Done():
-					return gctx.Err()
-				}
-			})
-			var r *refusal
-			switch {
-			case errors.As(err, &r):
-				res.Skipped = append(res.Skipped, Skipped{GroupVersionResource: t.gvr, Kind: t.kind, Reason: r.reason})
-				opts.Logger.LogAttrs(gctx, slog.LevelWarn, "kind skipped", slog.String("resource", t.gvr.String()), slog.String("reason", r.reason))
-				if t.flux {
-					complete = false
-				}
-			case err != nil:
-				return fmt.Errorf("audit: %w", err)
-			}
-		}
-		return nil
-	}()
+	l := &lister{client: dyn, pageSize: opts.PageSize, namespaces: opts.Namespaces, scrubber: scrubber, logger: opts.Logger}
+	refused, listErr := l.listAll(gctx, targets, opts.Listers, objects)
+	res.Skipped = append(res.Skipped, refused...)
 	wg.Wait()
 	// A worker's error is the cause of the cancellation the lister then saw: report that one.
 	if cause := context.Cause(gctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
@@ -218,7 +182,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if listErr != nil {
 		return nil, listErr
 	}
-	for _, s := range skipped {
+	for _, s := range res.Skipped {
+		// a Flux kind not listed: a reference to it may be to an object that exists
 		if strings.HasSuffix(s.GroupVersionResource.Group, ".toolkit.fluxcd.io") {
 			complete = false
 		}
@@ -253,6 +218,9 @@ func withDefaults(opts Options) Options {
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = DefaultPageSize
+	}
+	if opts.Listers <= 0 {
+		opts.Listers = DefaultListers
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)

@@ -2,10 +2,15 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/openova-io/ova-lint/webhook"
@@ -21,6 +26,81 @@ type lister struct {
 	client     dynamic.Interface
 	pageSize   int64
 	namespaces []string
+	scrubber   *Scrubber
+	logger     *slog.Logger
+}
+
+// listAll lists every target, n kinds at a time, and sends each object once (by UID), its
+// Secret values scrubbed and its managedFields dropped, to out, which it closes. The kinds
+// the server refuses come back as skipped; any other error stops the listing.
+func (l *lister) listAll(ctx context.Context, targets []target, n int, out chan<- map[string]any) ([]Skipped, error) {
+	defer close(out)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		mu      sync.Mutex
+		seen    = map[types.UID]bool{}
+		skipped []Skipped
+	)
+	todo := make(chan target)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for t := range todo {
+				err := l.listTarget(ctx, t, func(obj map[string]any) error {
+					u := unstructured.Unstructured{Object: obj}
+					if uid := u.GetUID(); uid != "" {
+						mu.Lock()
+						dup := seen[uid]
+						seen[uid] = true
+						mu.Unlock()
+						if dup {
+							return nil // an object with both controllers' labels
+						}
+					}
+					if u.GetKind() == "" {
+						u.SetAPIVersion(t.gvr.GroupVersion().String())
+						u.SetKind(t.kind)
+					}
+					// Values go first: nothing downstream ever holds a Secret value.
+					if err := l.scrubber.Scrub(ctx, obj); err != nil {
+						return err
+					}
+					unstructured.RemoveNestedField(obj, "metadata", "managedFields")
+					select {
+					case out <- obj:
+						return nil
+					case <-ctx.Done():
+						return context.Cause(ctx)
+					}
+				})
+				var r *refusal
+				switch {
+				case errors.As(err, &r):
+					mu.Lock()
+					skipped = append(skipped, Skipped{GroupVersionResource: t.gvr, Kind: t.kind, Reason: r.reason})
+					mu.Unlock()
+					l.logger.LogAttrs(ctx, slog.LevelWarn, "kind skipped", slog.String("resource", t.gvr.String()), slog.String("reason", r.reason))
+				case err != nil:
+					cancel(err)
+				}
+			}
+		})
+	}
+feed:
+	for _, t := range targets {
+		select {
+		case todo <- t:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(todo)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return skipped, fmt.Errorf("audit: %w", err)
+	}
+	return skipped, nil
 }
 
 // listTarget calls each with every object of t, page by page. A Forbidden, Unauthorized or

@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,6 +14,21 @@ import (
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/report"
+)
+
+// Client-side limits of `ova-lint audit`: kubectl's (a one-off command, like kubectl get). The
+// background audit in serve keeps the audit package's gentler defaults.
+const (
+	auditQPS   = 50
+	auditBurst = 300
+)
+
+// GC settings of `ova-lint audit` when GOGC / GOMEMLIMIT are not set: the evaluation's garbage
+// is high and its live heap small (~25 MiB at 10,000 objects); collecting earlier keeps the
+// peak RSS near the binary's own pages plus that (hack/auditbench).
+const (
+	auditGCPercent   = 50
+	auditMemoryLimit = 56 << 20
 )
 
 type auditFlags struct {
@@ -26,6 +43,8 @@ type auditFlags struct {
 	formats             []string
 	verbose             bool
 	color, failOn       string
+	cpuProfile          string
+	memProfile          string
 }
 
 func newAuditCmd(streams IO) *cobra.Command {
@@ -54,19 +73,48 @@ func newAuditCmd(streams IO) *cobra.Command {
 	fl.StringVar(&f.context, "context", "", "kubeconfig context (default the current context)")
 	fl.StringArrayVarP(&f.namespaces, "namespace", "n", nil, "audit namespaced kinds in this namespace only (repeatable; cluster-scoped kinds are always audited)")
 	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "audit every namespace (the default without -n)")
-	fl.Float32Var(&f.qps, "qps", audit.DefaultQPS, "client-side limit of API requests per second")
-	fl.IntVar(&f.burst, "burst", audit.DefaultBurst, "client-side burst of API requests")
+	fl.Float32Var(&f.qps, "qps", auditQPS, "client-side limit of API requests per second")
+	fl.IntVar(&f.burst, "burst", auditBurst, "client-side burst of API requests")
 	fl.Int64Var(&f.pageSize, "page-size", audit.DefaultPageSize, "objects per list request (limit/continue)")
 	fl.StringArrayVar(&f.exemptNamespaces, "exempt-namespace", nil, "namespace never audited, besides kube-system, as the webhook's --exempt-namespace (repeatable)")
 	fl.StringArrayVarP(&f.formats, "format", "f", []string{"text"}, "output format NAME or NAME=FILE (repeatable): "+strings.Join(report.Formats(), ", "))
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also list info-severity findings in text output")
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto, always, never")
 	fl.StringVar(&f.failOn, "fail-on", report.FailOnError, "exit 1 on findings of this severity or worse: error, warning, never")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile at the end of the run to this file (go tool pprof)")
+	_ = fl.MarkHidden("cpuprofile")
+	_ = fl.MarkHidden("memprofile")
 	return cmd
 }
 
 func runAudit(cmd *cobra.Command, streams IO, f *auditFlags) error {
 	ctx := cmd.Context()
+	if f.cpuProfile != "" {
+		out, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return usage("--cpuprofile: %v", err)
+		}
+		defer out.Close()
+		if err := pprof.StartCPUProfile(out); err != nil {
+			return usage("--cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if f.memProfile != "" {
+		defer func() {
+			if out, err := os.Create(f.memProfile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(out, 0)
+				out.Close()
+			}
+		}()
+	}
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(auditGCPercent))
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(auditMemoryLimit))
+	}
 	outs, err := parseOutputs(f.formats)
 	if err != nil {
 		return err
