@@ -6,7 +6,7 @@ PKGS  := ./...
 
 include hack/controlplane.mk
 
-.PHONY: all build demo test test-unit test-deps lint fmt vet bench loadtest fuzz image clean
+.PHONY: all build demo test test-unit test-deps lint fmt vet bench auditbench loadtest fuzz image clean
 
 all: build
 
@@ -59,6 +59,11 @@ vet:
 bench: build bin/kubeconform
 	$(GO) run ./hack/bench -ova $(BIN) -kubeconform bin/kubeconform -sizes 1000,10000,50000 -runs 5 | tee bench-cli.md
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./linter/ ./linter/schema/ ./webhook/... | tee bench.out
+
+## auditbench: `ova-lint audit` against kubectl get -o yaml + `ova-lint lint` on 10,000 objects in
+## a real apiserver (wall, peak RSS, API requests; medians of 5 interleaved runs)
+auditbench: build controlplane
+	KUBEBUILDER_ASSETS='$(CONTROLPLANE_DIR)' $(GO) run ./hack/auditbench -ova $(BIN) -objects 10000 -runs 5 | tee bench-audit.md
 
 LOADTEST_DURATION ?= 30s
 ## loadtest: the webhook binary under bounded load on loopback (TLS, 50 clients verifying the CA):
