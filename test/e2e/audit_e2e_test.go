@@ -383,12 +383,52 @@ func TestAuditParity(t *testing.T) {
 		_, o, _ := runCLI("audit", "--kubeconfig", kubeconfig, "--config", cfgFile, "-f", format)
 		outputs[format] = o
 	}
+	// A rule that prints everything it is given about a Secret: each value, each annotation and
+	// the object's text. Through the audit it can only print placeholders.
+	policy := filepath.Join(dir, "policy")
+	require.NoError(t, os.MkdirAll(policy, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(policy, "leak.rego"), []byte(leakPolicy), 0o644))
+	code, leakOut, leakErr := runCLI("audit", "--kubeconfig", kubeconfig, "--config", cfgFile, "--policy", policy, "-f", "json")
+	require.Equal(t, cli.ExitFindings, code, leakErr)
+	outputs["json with a leaking rule"] = leakOut
+	assert.Contains(t, leakOut, "redacted-by-ova-lint", "the leaking rule ran on the Secrets and saw placeholders")
 	for format, o := range outputs {
 		for _, v := range []string{auditSecretValue, auditRefValue, base64.StdEncoding.EncodeToString([]byte(auditSecretValue))} {
 			assert.NotContains(t, o, v, "%s output", format)
 		}
 	}
 }
+
+// leakPolicy is a user rule that reports every value, annotation and the text of a Secret.
+const leakPolicy = `# METADATA
+# title: Leaks what it sees of a Secret (test)
+# description: Prints each value, each annotation and the object's text of every Secret.
+# related_resources:
+#   - ref: https://example.com/test
+#     description: test
+# custom:
+#   id: leak-values
+#   severity: warning
+#   scope: object
+#   runs: [cli, admission]
+#   kinds: [Secret]
+package ova.rules.leak_values
+
+violation contains v if {
+	some k, val in input.object.data
+	v := {"path": ["data", k], "msg": sprintf("value %s = %s (%s)", [k, base64.decode(val), val]), "fix": "none"}
+}
+
+violation contains v if {
+	some k, val in input.object.metadata.annotations
+	v := {"path": ["metadata", "annotations", k], "msg": sprintf("annotation %s = %s", [k, val]), "fix": "none"}
+}
+
+violation contains v if {
+	input.object.kind == "Secret"
+	v := {"path": ["kind"], "msg": sprintf("text %s", [input.source.text]), "fix": "none"}
+}
+`
 
 // TestAuditSkipsForbiddenKind audits as a user whose RBAC lists everything but HelmReleases:
 // that kind is skipped with the apiserver's reason, the others are audited.
