@@ -96,14 +96,19 @@ names(name) := {name, blueprint.expected_name(folder)} if {
 # Repo pass.
 own := [f | some f in input.repo.facts; f.pkg == "blueprint_depends"]
 
-# canonical: every name a Blueprint answers to -> its metadata.name.
-canonical := {n: f.name | some f in own; f.type == "blueprint"; some n in f.names}
+# canonical: every name a Blueprint answers to -> the metadata.names of the Blueprints that answer
+# to it (a set: two Blueprints may share a name, which is not this rule's concern).
+canonical[n] contains f.name if {
+	some f in own
+	f.type == "blueprint"
+	some n in f.names
+}
 
 edges := [f | some f in own; f.type == "depends"]
 
 dependency_graph := {from: tos |
 	some from in {f.from | some f in edges}
-	tos := {canonical[f.to] | some f in edges; f.from == from; canonical[f.to]}
+	tos := {to | some f in edges; f.from == from; some to in canonical[f.to]}
 }
 
 violation contains v if {
@@ -121,7 +126,7 @@ violation contains v if {
 violation contains v if {
 	input.repo.complete
 	some f in edges
-	to := canonical[f.to]
+	some to in canonical[f.to]
 	f.from in graph.reachable(dependency_graph, {to})
 	v := {
 		"at": f.at,

@@ -104,3 +104,11 @@ test_depends_cycle if {
 	count(vs2) == 1
 	count(blueprint_depends.violation) == 0 with input as {"repo": {"facts": dep_facts([["a", "b"], ["c", "b"]]), "complete": true}}
 }
+
+test_depends_duplicate_names if {
+	# two Blueprints answer to bp-a (fixtures of several cases linted together): no conflict
+	facts := array.concat(dep_facts([["b", "bp-a"]]), [{"pkg": "blueprint_depends", "type": "blueprint", "name": "bp-a", "names": ["bp-a"]}])
+	count(blueprint_depends.violation) == 0 with input as {"repo": {"facts": facts, "complete": true}}
+	cyclic := array.concat(dep_facts([["a", "b"], ["b", "bp-a"]]), [{"pkg": "blueprint_depends", "type": "blueprint", "name": "bp-a", "names": ["bp-a"]}])
+	count(blueprint_depends.violation) == 2 with input as {"repo": {"facts": cyclic, "complete": true}}
+}

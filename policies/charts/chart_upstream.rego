@@ -84,13 +84,17 @@ text(x) := "" if x == null else := sprintf("%v", [x])
 
 own := [f | some f in input.repo.facts; f.pkg == "chart_upstream"]
 
-charts := {f.dir: f | some f in own; f.type == "chart"}
+# the chart facts of a directory (a set: a Chart.yaml may hold more than one document).
+charts[f.dir] contains f if {
+	some f in own
+	f.type == "chart"
+}
 
 violation contains v if {
 	input.repo.complete
 	some f in own
 	f.type == "values"
-	c := charts[f.dir]
+	some c in charts[f.dir]
 	reported_separately(c) == false
 	not some_dep(c, f.chart)
 	v := {
@@ -105,7 +109,7 @@ violation contains v if {
 	some f in own
 	f.type == "values"
 	f.version != ""
-	c := charts[f.dir]
+	some c in charts[f.dir]
 	some_dep(c, f.chart)
 	versions := {d.version | some d in c.dependencies; d.name == f.chart}
 	not f.version in versions

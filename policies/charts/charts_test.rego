@@ -79,3 +79,8 @@ test_observability if {
 	count(observability_default_off.violation) == 1 with input as {"object": values, "source": src("products/x/chart/values.yaml")}
 		with data.ova.params.charts.observability_keys as ["podMonitor"]
 }
+
+test_upstream_two_chart_documents if {
+	facts := array.concat(upstream_facts("1.2.4", [{"name": "nginx", "version": "1.2.3"}]), [{"pkg": "chart_upstream", "type": "chart", "dir": "platform/x/chart", "name": "bp-x", "dependencies": [], "no_upstream": true}])
+	count(chart_upstream.violation) == 2 with input as {"repo": {"facts": facts, "complete": true}}
+}
