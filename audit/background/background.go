@@ -12,7 +12,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/uuid"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection"
@@ -62,7 +61,7 @@ type Options struct {
 type Auditor struct {
 	opts    Options
 	leases  kubernetes.Interface
-	reports dynamic.Interface
+	reports report.Clients
 	log     *slog.Logger
 	// skipped are the kinds the last run could not list, logged again only when they change.
 	skipped string
@@ -110,9 +109,9 @@ func New(opts Options) (*Auditor, error) {
 	}
 	rc := rest.CopyConfig(opts.Config)
 	rc.QPS, rc.Burst, rc.UserAgent = reportQPS, reportBurst, "ova-lint-audit-reports"
-	reports, err := dynamic.NewForConfig(rc)
+	reports, err := report.NewClients(rc)
 	if err != nil {
-		return nil, fmt.Errorf("background audit: report client: %w", err)
+		return nil, fmt.Errorf("background audit: %w", err)
 	}
 	return &Auditor{opts: opts, leases: leases, reports: reports,
 		log: opts.Logger.With(slog.String("identity", opts.Identity))}, nil

@@ -48,6 +48,9 @@ const (
 	NamePrefix = "ova-lint-"
 	// ResultsDroppedAnnotation counts the results left out of a report by the result limit.
 	ResultsDroppedAnnotation = "ova-lint.openova.io/results-dropped"
+	// DigestAnnotation sums up a report's content (but the results' timestamps): Sync compares
+	// it from a metadata-only list and rewrites only the reports whose content changed.
+	DigestAnnotation = "ova-lint.openova.io/digest"
 	// PathProperty is the result property holding the live object's field path.
 	PathProperty = "path"
 )
@@ -330,7 +333,14 @@ func makeReport(b built, rs []orv1alpha1.ReportResult, dropped int, opts Options
 		delete(m, "source")
 		delete(m, "configuration")
 	}
-	return &unstructured.Unstructured{Object: m}, nil
+	u := &unstructured.Unstructured{Object: m}
+	ann := u.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[DigestAnnotation] = digest(u)
+	u.SetAnnotations(ann)
+	return u, nil
 }
 
 // String summarises the set for a log line.

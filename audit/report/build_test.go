@@ -125,3 +125,28 @@ func TestResource(t *testing.T) {
 		assert.Equal(t, tc.kind, kind)
 	}
 }
+
+// TestDigest: the digest annotation ignores the results' timestamps (a rerun of a steady
+// cluster writes nothing) and follows every other change.
+func TestDigest(t *testing.T) {
+	digests := func(res *audit.Result, now time.Time) []string {
+		set, err := Build(res, Options{Rules: rules, Now: now})
+		require.NoError(t, err)
+		var out []string
+		for i := range set.Len() {
+			r, err := set.Report(i)
+			require.NoError(t, err)
+			out = append(out, r.GetAnnotations()[DigestAnnotation])
+		}
+		return out
+	}
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	first := digests(result(), now)
+	assert.Equal(t, first, digests(result(), now.Add(time.Hour)), "a later run of the same findings")
+	changed := result()
+	changed.Findings[0].Path = "spec.prune.x"
+	second := digests(changed, now)
+	assert.Equal(t, first[0], second[0], "the ClusterRole's report")
+	assert.NotEqual(t, first[1], second[1], "the Kustomization's report follows its finding")
+	assert.Equal(t, first[2], second[2], "the GitRepository's report")
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
 )
 
 // SyncOptions say where the reports live.
@@ -44,19 +47,39 @@ func (s Stats) Writes() int { return s.Created + s.Updated + s.Deleted + s.Faile
 
 type reportKey struct{ namespace, name string }
 
-// existing is what Sync keeps of a report in the cluster: enough to tell whether it changed and
-// whose it is, not the report (a run over many objects holds one of these per report).
+// existing is what Sync keeps of a report in the cluster, from a metadata-only list: whose it is
+// and the digest of its content.
 type existing struct {
 	uid    types.UID
 	scope  schema.GroupKind
 	digest string
 }
 
+// Clients write the reports: Dynamic reads and writes them whole, Metadata lists their metadata.
+type Clients struct {
+	Dynamic  dynamic.Interface
+	Metadata metadata.Interface
+}
+
+// NewClients makes the clients of cfg.
+func NewClients(cfg *rest.Config) (Clients, error) {
+	d, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return Clients{}, fmt.Errorf("report client: %w", err)
+	}
+	m, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return Clients{}, fmt.Errorf("report metadata client: %w", err)
+	}
+	return Clients{Dynamic: d, Metadata: m}, nil
+}
+
 // Sync makes the cluster's ova-lint reports of set.API equal to set: it creates the missing
-// ones, updates those whose labels, annotations, owner, scope, summary or results changed (a
-// result that did not change keeps its timestamp) and deletes the stale ones. A failed write is
+// ones, updates those whose content changed (their digest annotation differs; a result that did
+// not change keeps its timestamp, the labels and annotations others set stay) and deletes the
+// stale ones. The reports in the cluster are listed by their metadata only. A failed write is
 // logged and counted, and the others go on; an error means the reports could not be listed.
-func Sync(ctx context.Context, client dynamic.Interface, set *Set, opts SyncOptions) (Stats, error) {
+func Sync(ctx context.Context, c Clients, set *Set, opts SyncOptions) (Stats, error) {
 	var st Stats
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -72,8 +95,8 @@ func Sync(ctx context.Context, client dynamic.Interface, set *Set, opts SyncOpti
 			namespaces = opts.Namespaces
 		}
 		for _, ns := range namespaces {
-			if err := list(ctx, client, gvr, ns, opts.PageSize, func(u *unstructured.Unstructured) {
-				have[reportKey{u.GetNamespace(), u.GetName()}] = existing{uid: u.GetUID(), scope: scopeKind(u), digest: digest(u)}
+			if err := list(ctx, c.Metadata, gvr, ns, opts.PageSize, func(m *metav1.PartialObjectMetadata) {
+				have[reportKey{m.Namespace, m.Name}] = existing{uid: m.UID, scope: ownerKind(m.OwnerReferences), digest: m.Annotations[DigestAnnotation]}
 			}); err != nil {
 				return st, err
 			}
@@ -90,7 +113,7 @@ func Sync(ctx context.Context, client dynamic.Interface, set *Set, opts SyncOpti
 			return st, err
 		}
 		gvr, _ := set.API.Resource(ns != "")
-		res := resource(client, gvr, ns)
+		res := resource(c.Dynamic, gvr, ns)
 		switch {
 		case !ok:
 			if _, err := res.Create(ctx, want, metav1.CreateOptions{FieldManager: Source}); err != nil {
@@ -99,7 +122,7 @@ func Sync(ctx context.Context, client dynamic.Interface, set *Set, opts SyncOpti
 				continue
 			}
 			st.Created++
-		case old.digest == digest(want):
+		case old.digest == want.GetAnnotations()[DigestAnnotation]:
 			st.Unchanged++
 		default:
 			if err := update(ctx, res, want); err != nil {
@@ -126,7 +149,7 @@ func Sync(ctx context.Context, client dynamic.Interface, set *Set, opts SyncOpti
 			continue
 		}
 		gvr, _ := set.API.Resource(k.namespace != "")
-		err := resource(client, gvr, k.namespace).Delete(ctx, k.name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &old.uid}})
+		err := resource(c.Dynamic, gvr, k.namespace).Delete(ctx, k.name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &old.uid}})
 		if err != nil && !apierrors.IsNotFound(err) {
 			st.Failed++
 			opts.Logger.Warn("stale report not deleted", slog.String("namespace", k.namespace), slog.String("name", k.name), slog.String("error", err.Error()))
@@ -160,29 +183,36 @@ func resource(client dynamic.Interface, gvr schema.GroupVersionResource, namespa
 	return client.Resource(gvr).Namespace(namespace)
 }
 
-// list calls fn for every ova-lint report of gvr in namespace, page by page.
-func list(ctx context.Context, client dynamic.Interface, gvr schema.GroupVersionResource, namespace string, pageSize int64, fn func(*unstructured.Unstructured)) error {
+// list calls fn for the metadata of every ova-lint report of gvr in namespace, page by page.
+func list(ctx context.Context, client metadata.Interface, gvr schema.GroupVersionResource, namespace string, pageSize int64, fn func(*metav1.PartialObjectMetadata)) error {
 	opts := metav1.ListOptions{LabelSelector: ManagedByLabel + "=" + Source, Limit: pageSize}
 	for {
-		l, err := resource(client, gvr, namespace).List(ctx, opts)
+		var l *metav1.PartialObjectMetadataList
+		var err error
+		if namespace == "" {
+			l, err = client.Resource(gvr).List(ctx, opts)
+		} else {
+			l, err = client.Resource(gvr).Namespace(namespace).List(ctx, opts)
+		}
 		if err != nil {
 			return fmt.Errorf("list %s: %w", gvr.Resource, err)
 		}
 		for i := range l.Items {
 			fn(&l.Items[i])
 		}
-		if opts.Continue = l.GetContinue(); opts.Continue == "" {
+		if opts.Continue = l.Continue; opts.Continue == "" {
 			return nil
 		}
 	}
 }
 
-// scopeKind is the group and kind of the object a report is about.
-func scopeKind(u *unstructured.Unstructured) schema.GroupKind {
-	apiVersion, _, _ := unstructured.NestedString(u.Object, "scope", "apiVersion")
-	kind, _, _ := unstructured.NestedString(u.Object, "scope", "kind")
-	gv, _ := schema.ParseGroupVersion(apiVersion)
-	return schema.GroupKind{Group: gv.Group, Kind: kind}
+// ownerKind is the group and kind of the object a report is about: its owner.
+func ownerKind(refs []metav1.OwnerReference) schema.GroupKind {
+	if len(refs) == 0 {
+		return schema.GroupKind{}
+	}
+	gv, _ := schema.ParseGroupVersion(refs[0].APIVersion)
+	return schema.GroupKind{Group: gv.Group, Kind: refs[0].Kind}
 }
 
 // resultKey identifies a result across runs: the same rule, outcome, field and message.
@@ -215,9 +245,9 @@ func keepTimestamps(want, have *unstructured.Unstructured) {
 // compared are the fields of a report Sync owns.
 var compared = []string{"source", "scope", "configuration", "summary"}
 
-// digest sums up what Sync owns of a report, as JSON (numbers compare by value whatever their
-// Go type), without the results' timestamps: a result that did not change keeps its stamp, so
-// two reports with the same digest are the same.
+// digest sums up what Sync owns of a report (its DigestAnnotation), as JSON, without the
+// results' timestamps: a result that did not change keeps its stamp, so two reports with the
+// same digest are the same.
 func digest(u *unstructured.Unstructured) string {
 	m := map[string]any{
 		"managed-by": u.GetLabels()[ManagedByLabel],
@@ -239,7 +269,7 @@ func digest(u *unstructured.Unstructured) string {
 	m["results"] = results
 	b, _ := json.Marshal(m)
 	sum := sha256.Sum256(b)
-	return string(sum[:])
+	return hex.EncodeToString(sum[:16])
 }
 
 // ownerRefs are the owner references without the fields the server may default.

@@ -579,6 +579,8 @@ func TestChartAuditValues(t *testing.T) {
 						continue
 					}
 					assert.Equal(t, "[get list]", verbs, "read-only on %v", group)
+					assert.False(t, slices.Contains(get(rule, "resources").([]any), any("*")) && !strings.HasSuffix(group.(string), ".toolkit.fluxcd.io"),
+						"a wildcard on Flux's groups only")
 					readsSecrets = readsSecrets || slices.Contains(get(rule, "resources").([]any), any("secrets"))
 				}
 				assert.Equal(t, tc.name != "no Secrets", readsSecrets)
@@ -608,14 +610,30 @@ func TestChartAuditRoleCoversTheRules(t *testing.T) {
 			continue
 		}
 		for _, res := range get(rule, "resources").([]any) {
+			if res == "*" {
+				for _, g := range get(rule, "apiGroups").([]any) {
+					granted[g.(string)+"/*"] = true
+				}
+				continue
+			}
 			granted[res.(string)] = true
 		}
+	}
+	// Every Flux group is read whole: the audit's graph rules need every Flux kind listed.
+	fluxGroups := map[string]string{"GitRepository": "source", "OCIRepository": "source", "HelmRepository": "source",
+		"HelmChart": "source", "Bucket": "source", "Kustomization": "kustomize", "HelmRelease": "helm"}
+	for _, g := range []string{"source", "kustomize", "helm", "notification", "image"} {
+		assert.True(t, granted[g+".toolkit.fluxcd.io/*"], "the audit lists every kind of %s.toolkit.fluxcd.io", g)
 	}
 	for _, rule := range eng.Rules() {
 		if !rule.RunsAt(engine.RunsAdmission) {
 			continue
 		}
 		for _, kind := range rule.Kinds {
+			if g, ok := fluxGroups[kind]; ok {
+				assert.True(t, granted[g+".toolkit.fluxcd.io/*"], "rule %s looks at %s", rule.ID, kind)
+				continue
+			}
 			plural := strings.ToLower(kind) + "s"
 			if strings.HasSuffix(plural, "ys") {
 				plural = strings.TrimSuffix(plural, "ys") + "ies"
