@@ -78,11 +78,9 @@ func startAudit(ctx context.Context, f *serveFlags, logger *slog.Logger, reg pro
 	}
 	exempt := slices.DeleteFunc(append([]string{f.namespace}, f.exemptNamespaces...), func(s string) bool { return s == "" })
 	aud, err := background.New(background.Options{
-		Config:   rc,
-		Interval: a.interval,
-		Audit: audit.Options{
-			Engine: eng, Rules: cfg, ExemptNamespaces: exempt, Logger: log,
-		},
+		Config:         rc,
+		Interval:       a.interval,
+		Audit:          audit.Options{Engine: eng, Rules: cfg, ExemptNamespaces: exempt},
 		Report:         report.Options{API: api, ResultLimit: a.resultLimit, ReportLimit: a.reportLimit, Rules: rules},
 		LeaseNamespace: f.namespace,
 		LeaseName:      a.lease,
