@@ -398,6 +398,12 @@ func TestAuditServeEndToEnd(t *testing.T) {
 			after[k] = r.GetResourceVersion()
 		}
 		assert.Equal(t, before, after, "no report was rewritten")
+		skipped := logLines(a.logs, "kinds skipped: not audited, their reports kept")
+		require.Len(t, skipped, 1, "the kinds the chart's role does not grant, once, not every run")
+		assert.Positive(t, skipped[0]["count"])
+		assert.Contains(t, skipped[0]["resources"], "services", "e.g. services: no rule looks at them")
+		assert.NotContains(t, skipped[0]["resources"], "toolkit.fluxcd.io", "every Flux kind is listed")
+		assert.Empty(t, logLines(a.logs, "kind skipped"), "not one line per kind and run")
 	})
 
 	t.Run("metrics", func(t *testing.T) {
