@@ -334,9 +334,13 @@ func (h *Handler) evaluate(ctx context.Context, req admission.Request, obj map[s
 // message as the CLI's finding, with the field path instead of a file position.
 func NewFinding(v engine.Violation, kind, namespace, name string) Finding {
 	src := v.Rule.SourceText()
+	sev := v.Rule.Severity
+	if v.Severity != "" {
+		sev = v.Severity // a violation may raise or lower its rule's severity, as in the CLI
+	}
 	return Finding{
 		Finding: finding.Finding{
-			Rule: v.Rule.ID, Severity: v.Rule.Severity,
+			Rule: v.Rule.ID, Severity: sev,
 			Kind: kind, Namespace: namespace, Name: name,
 			Message: finding.Compose(v.Message, v.Fix, src),
 			Problem: v.Message, Fix: v.Fix, Source: src,
