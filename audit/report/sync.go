@@ -194,8 +194,11 @@ func list(ctx context.Context, client metadata.Interface, gvr schema.GroupVersio
 		} else {
 			l, err = client.Resource(gvr).Namespace(namespace).List(ctx, opts)
 		}
+		if apierrors.IsNotFound(err) {
+			return fmt.Errorf("%s are not served: install their CRDs (the chart does unless reports.installCRDs=false), or pick the report API whose CRDs are installed (--report-api): %w", gvr.GroupResource(), err)
+		}
 		if err != nil {
-			return fmt.Errorf("list %s: %w", gvr.Resource, err)
+			return fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
 		}
 		for i := range l.Items {
 			fn(&l.Items[i])
