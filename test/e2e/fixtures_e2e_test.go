@@ -107,6 +107,11 @@ func TestFixturesThroughTheAPIServer(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join(d, "expected.json"))
 			require.NoError(t, err)
 			require.NoError(t, json.Unmarshal(raw, &golden))
+			if golden.Summary.FluxVersion != "" {
+				// the tree pins (or the case configures) its Flux version; this webhook runs the
+				// profile's: webhook/parity_test.go judges such a case with its version configured
+				t.Skipf("judged by Flux %s (%s); the webhook here runs the profile's fluxVersion", golden.Summary.FluxVersion, golden.Summary.FluxVersionSource)
+			}
 			// the one expectation, per file: golden findings of the rules that decide at admission
 			want := map[string][]string{}
 			for _, f := range golden.Findings {
@@ -161,6 +166,11 @@ func TestFixturesThroughTheAPIServer(t *testing.T) {
 	}
 	for id := range decide {
 		if strings.HasPrefix(id, "waiver-") {
+			continue
+		}
+		if id == "kubernetes-api-version" {
+			// every API it reports is one this apiserver (1.36) no longer serves: the apiserver
+			// has no mapping for it, so the object never reaches the webhook (logged as not served above)
 			continue
 		}
 		assert.Positivef(t, checked[id], "no fixture finding of %s went through the apiserver", id)
