@@ -459,11 +459,17 @@ func TestAuditServeEndToEnd(t *testing.T) {
 			crds = append(crds, crd)
 		}
 		require.Len(t, crds, 2)
-		_, err = envtest.InstallCRDs(c.cfg, envtest.CRDInstallOptions{CRDs: crds, MaxTime: crdWait})
-		require.NoError(t, err)
 
 		w := c.startAuditServe(t, true, "--audit-interval=2s", "--kubeconfig="+admin, "--report-api=wgpolicyk8s",
 			"--audit-lease=ova-lint-audit-wgpolicyk8s", "--audit-result-limit=2", "--audit-report-limit=3")
+		// Without the CRDs, a run fails with what to do, and the next runs go on trying.
+		waitFor(t, 60*time.Second, func() (bool, string) {
+			failed := logLine(t, w.logs, "audit run failed")
+			return failed != nil && strings.Contains(fmt.Sprint(failed["error"]), "policyreports.wgpolicyk8s.io are not served: install their CRDs"), w.logs.String()
+		}, "a run without the report CRDs fails, saying so")
+		_, err = envtest.InstallCRDs(c.cfg, envtest.CRDInstallOptions{CRDs: crds, MaxTime: crdWait})
+		require.NoError(t, err)
+
 		var run map[string]any
 		waitFor(t, 60*time.Second, func() (bool, string) {
 			run = logLine(t, w.logs, "audit run")
