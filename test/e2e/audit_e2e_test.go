@@ -304,17 +304,33 @@ func runCLI(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-// TestAuditParity creates violating and clean objects with no webhook registered, then checks
-// that `ova-lint audit` reports for each exactly what `ova-lint lint` reports for the same
-// object written as a file, and what the case expects; that objects out of the webhook's scope
-// are not audited; and that no Secret value reaches the text or JSON output.
-func TestAuditParity(t *testing.T) {
+// TestAudit creates violating and clean objects with no webhook registered (kubectl apply: its
+// last-applied-configuration annotation repeats each Secret's values), then audits them.
+func TestAudit(t *testing.T) {
 	assets := requireControlPlane(t)
 	c := startCluster(t, assets, e2eValues)
 	ctx := context.Background()
 	// Stored before any webhook: nothing stops the violations.
 	require.NoError(t, c.client.Delete(ctx, c.vwc.DeepCopy()))
+	var objs []map[string]any
+	for _, tc := range auditCases {
+		objs = append(objs, obj(t, tc.doc).Object)
+	}
+	for _, doc := range outOfScope {
+		objs = append(objs, obj(t, doc).Object)
+	}
+	out, err := c.apply(t, objs...)
+	require.NoError(t, err, out)
 
+	t.Run("parity with lint", func(t *testing.T) { auditParity(t, c) })
+	t.Run("pages", func(t *testing.T) { auditPages(t, c) })
+	t.Run("forbidden kind", func(t *testing.T) { auditForbiddenKind(t, c) })
+}
+
+// auditParity checks that `ova-lint audit` reports for each object exactly what `ova-lint lint`
+// reports for the same object written as a file, and what the case expects; that objects out of
+// the webhook's scope are not audited; and that no Secret value reaches any output.
+func auditParity(t *testing.T, c *cluster) {
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, ".ova-lint.yaml")
 	require.NoError(t, os.WriteFile(cfgFile, []byte(auditConfig), 0o644))
@@ -322,21 +338,13 @@ func TestAuditParity(t *testing.T) {
 	require.NoError(t, os.MkdirAll(tree, 0o755))
 
 	want := map[string][]string{}
-	var objs []map[string]any
 	for i, tc := range auditCases {
 		o := obj(t, tc.doc).Object
-		objs = append(objs, o)
 		require.NoError(t, os.WriteFile(filepath.Join(tree, fmt.Sprintf("%02d.yaml", i)), []byte(strings.TrimSpace(tc.doc)+"\n"), 0o644))
 		md := o["metadata"].(map[string]any)
 		k := fmt.Sprintf("%s %s/%s", o["kind"], md["namespace"], md["name"])
 		want[k] = tc.want
 	}
-	for _, doc := range outOfScope {
-		objs = append(objs, obj(t, doc).Object)
-	}
-	// kubectl apply: its last-applied-configuration annotation repeats each Secret's values.
-	out, err := c.apply(t, objs...)
-	require.NoError(t, err, out)
 
 	user, err := c.env.ControlPlane.AddUser(envtest.User{Name: "e2e-auditor-admin", Groups: []string{"system:masters"}}, nil)
 	require.NoError(t, err)
@@ -430,20 +438,23 @@ violation contains v if {
 }
 `
 
-// TestAuditSkipsForbiddenKind audits as a user whose RBAC lists everything but HelmReleases:
-// that kind is skipped with the apiserver's reason, the others are audited.
-func TestAuditSkipsForbiddenKind(t *testing.T) {
-	assets := requireControlPlane(t)
-	c := startCluster(t, assets, e2eValues)
+// auditPages: listed one object a page (limit/continue: every kind with two objects or more
+// takes several pages), the audit finds what it finds in pages of 500.
+func auditPages(t *testing.T, c *cluster) {
 	ctx := context.Background()
-	require.NoError(t, c.client.Delete(ctx, c.vwc.DeepCopy()))
-	var objs []map[string]any
-	for _, tc := range auditCases {
-		objs = append(objs, obj(t, tc.doc).Object)
-	}
-	out, err := c.apply(t, objs...)
-	require.NoError(t, err, out)
+	big, err := audit.Run(ctx, audit.Options{Config: c.cfg})
+	require.NoError(t, err)
+	small, err := audit.Run(ctx, audit.Options{Config: c.cfg, PageSize: 1})
+	require.NoError(t, err)
+	assert.Len(t, big.Objects, len(auditCases))
+	assert.Equal(t, big.Objects, small.Objects)
+	assert.Equal(t, big.Findings, small.Findings)
+}
 
+// auditForbiddenKind audits as a user whose RBAC lists everything but HelmReleases: that kind
+// is skipped with the apiserver's reason, the others are audited.
+func auditForbiddenKind(t *testing.T, c *cluster) {
+	ctx := context.Background()
 	dc, err := discovery.NewDiscoveryClientForConfig(c.cfg)
 	require.NoError(t, err)
 	groups, err := dc.ServerGroups()
