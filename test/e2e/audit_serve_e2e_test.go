@@ -370,12 +370,21 @@ func TestAuditServeEndToEnd(t *testing.T) {
 		}}
 		_, err := dyn.Resource(reportsGVR).Namespace("apps").Create(ctx, stale, metav1.CreateOptions{})
 		require.NoError(t, err)
+		// A report on a kind the chart's role may not list (Services) is not known to be stale.
+		unlisted := stale.DeepCopy()
+		unlisted.SetName(report.Name("00000000-0000-0000-0000-000000000001"))
+		unlisted.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: "v1", Kind: "Service", Name: "api", UID: "00000000-0000-0000-0000-000000000001"}})
+		unlisted.Object["scope"] = map[string]any{"apiVersion": "v1", "kind": "Service", "namespace": "apps", "name": "api"}
+		_, err = dyn.Resource(reportsGVR).Namespace("apps").Create(ctx, unlisted, metav1.CreateOptions{})
+		require.NoError(t, err)
 		require.NoError(t, c.client.Delete(ctx, obj(t, plaintextSecret)))
 		waitFor(t, 60*time.Second, func() (bool, string) {
 			reps := reportsByScope(t, dyn)
 			return reps["Secret apps/db"] == nil && reps["ConfigMap apps/gone"] == nil, fmt.Sprintf("%d reports", len(reps))
 		}, "the deleted Secret's report and the orphan report are gone")
 		assert.NotNil(t, reportsByScope(t, dyn)["Kustomization flux-system/apps"], "the others stay")
+		assert.NotNil(t, reportsByScope(t, dyn)["Service apps/api"], "the report of a kind the audit could not list stays")
+		assert.EqualValues(t, 1, logLine(t, a.logs, "audit run")["kept"])
 	})
 
 	t.Run("a steady cluster makes no writes", func(t *testing.T) {
@@ -383,6 +392,7 @@ func TestAuditServeEndToEnd(t *testing.T) {
 		for k, r := range reportsByScope(t, dyn) {
 			before[k] = r.GetResourceVersion()
 		}
+		delete(before, "Service apps/api") // kept, not audited
 		runs := len(logLines(a.logs, "audit run"))
 		waitFor(t, 60*time.Second, func() (bool, string) {
 			n := len(logLines(a.logs, "audit run"))
@@ -397,6 +407,7 @@ func TestAuditServeEndToEnd(t *testing.T) {
 		for k, r := range reportsByScope(t, dyn) {
 			after[k] = r.GetResourceVersion()
 		}
+		delete(after, "Service apps/api")
 		assert.Equal(t, before, after, "no report was rewritten")
 		skipped := logLines(a.logs, "kinds skipped: not audited, their reports kept")
 		require.Len(t, skipped, 1, "the kinds the chart's role does not grant, once, not every run")
