@@ -194,6 +194,9 @@ func (l *Linter) resolveFluxVersion(ctx context.Context, files []loader.File) (*
 	if l.cfg.FluxVersionFrom != "" {
 		return l, minorOf(l.cfg.FluxVersion), l.cfg.FluxVersionFrom
 	}
+	if l.pinFiles != nil {
+		files = l.pinFiles
+	}
 	pin, ok := l.detectFluxVersion(ctx, files)
 	if !ok {
 		return l, "", ""

@@ -14,6 +14,7 @@ import (
 	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
+	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/linter/schema"
 )
 
@@ -153,5 +154,46 @@ func TestFluxVersionFollowsTheTree(t *testing.T) {
 			assert.Equal(t, tc.version, rep.Summary.FluxVersion)
 			assert.Equal(t, strings.ReplaceAll(tc.source, "{config}", found), rep.Summary.FluxVersionSource)
 		})
+	}
+}
+
+// A changed-files run (LintFiles) takes the Flux version from the whole repository, not only
+// from the changed files: a Kustomization with Flux 2.5 fields is valid in a tree pinned to 2.7
+// whichever files changed.
+func TestFluxVersionOfAChangedFilesRun(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"flux-system/gotk-components.yaml": fmt.Sprintf(gotk, "v2.7.2"),
+		"apps/ks.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef: {kind: GitRepository, name: flux-system}
+  deletionPolicy: Delete
+`,
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	t.Chdir(dir)
+	cfg, err := config.Default()
+	require.NoError(t, err)
+	eng, err := engine.New(context.Background(), engine.Options{Config: cfg})
+	require.NoError(t, err)
+	walked, err := loader.WalkFrom(context.Background(), ".", []string{"apps/ks.yaml"}, nil)
+	require.NoError(t, err)
+	require.Len(t, walked.Files, 1)
+	opts := linter.Options{Schema: &schema.Options{KubernetesVersion: cfg.KubernetesVersion, FluxVersion: cfg.FluxVersion}, Render: linter.RenderOff, Partial: true}
+	rep, err := linter.New(eng, cfg, opts).LintFiles(context.Background(), walked.Files, 0)
+	require.NoError(t, err)
+	assert.Equal(t, "2.7", rep.Summary.FluxVersion)
+	assert.Equal(t, "pinned by flux-system/gotk-components.yaml: # Flux Version: v2.7.2", rep.Summary.FluxVersionSource)
+	for _, f := range rep.Findings {
+		assert.NotEqual(t, "schema", f.Rule, "deletionPolicy is Flux 2.5's: %s", f.Message)
 	}
 }

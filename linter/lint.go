@@ -30,6 +30,9 @@ type Linter struct {
 	engine *engine.Engine
 	cfg    *config.Config
 	opts   Options
+	// pinFiles, when set, are the files the tree's Flux version is read from (the whole
+	// repository of a changed-files run) instead of the linted ones.
+	pinFiles []loader.File
 }
 
 // Options tune a Linter.
@@ -180,6 +183,14 @@ func (l *Linter) LintFiles(ctx context.Context, files []loader.File, skipped int
 	}
 	if abs, err := filepath.Abs(tree.RootDisplay); err == nil {
 		tree.Root = abs
+	}
+	if !tree.Partial && tree.Root != "" {
+		// the Flux version is the repository's, not only the changed files'
+		if all, err := loader.WalkFrom(ctx, tree.Root, []string{tree.Root}, l.cfg.Exclude); err == nil {
+			c := *l
+			c.pinFiles = all.Files
+			l = &c
+		}
 	}
 	return l.LintTree(ctx, tree)
 }
