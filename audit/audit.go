@@ -91,7 +91,8 @@ type Result struct {
 	Objects []Object
 	// Skipped are the kinds that could not be listed; the others were audited.
 	Skipped []Skipped
-	// Summary counts the objects (Documents) and the findings by severity.
+	// Summary counts the objects (Documents), the kinds skipped (Skipped) and the findings by
+	// severity; Live is set.
 	Summary finding.Summary
 	// Requests counts the API requests made (discovery and lists).
 	Requests int
@@ -201,6 +202,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return res.Skipped[i].GroupVersionResource.String() < res.Skipped[j].GroupVersionResource.String()
 	})
 	res.Summary.Documents = len(res.Objects)
+	res.Summary.Skipped = len(res.Skipped)
+	res.Summary.Live = true
 	res.Summary.Count(res.Findings)
 	res.Requests = requests.Count()
 	opts.Logger.LogAttrs(ctx, slog.LevelInfo, "audit done", slog.Int("objects", len(res.Objects)),

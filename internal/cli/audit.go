@@ -170,8 +170,6 @@ func runAudit(cmd *cobra.Command, streams IO, f *auditFlags) error {
 	if rep.Findings == nil {
 		rep.Findings = []finding.Finding{}
 	}
-	rep.Summary.Live = true
-	rep.Summary.Skipped = len(res.Skipped)
 	colour := f.color == "always" || (f.color == "auto" && streams.IsTerminal && os.Getenv("NO_COLOR") == "")
 	for _, o := range outs {
 		opts := report.Options{Verbose: f.verbose, Rules: eng.Rules(), ToolVersion: version(), FailOn: f.failOn}
