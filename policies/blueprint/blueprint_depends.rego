@@ -98,11 +98,10 @@ own := [f | some f in input.repo.facts; f.pkg == "blueprint_depends"]
 
 # canonical: every name a Blueprint answers to -> the metadata.names of the Blueprints that answer
 # to it (a set: two Blueprints may share a name, which is not this rule's concern).
-canonical[n] contains f.name if {
-	some f in own
-	f.type == "blueprint"
-	some n in f.names
-}
+# (a complete object built with an indexed comprehension: computed once per repo pass)
+name_pairs := [[n, f.name] | some f in own; f.type == "blueprint"; some n in f.names]
+
+canonical := {n: names | some p in name_pairs; n := p[0]; names := {q[1] | q := name_pairs[_]; q[0] == n}}
 
 edges := [f | some f in own; f.type == "depends"]
 

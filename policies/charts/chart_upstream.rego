@@ -85,10 +85,10 @@ text(x) := "" if x == null else := sprintf("%v", [x])
 own := [f | some f in input.repo.facts; f.pkg == "chart_upstream"]
 
 # the chart facts of a directory (a set: a Chart.yaml may hold more than one document).
-charts[f.dir] contains f if {
-	some f in own
-	f.type == "chart"
-}
+# (a complete object built with an indexed comprehension: computed once per repo pass)
+chart_facts := [f | some f in own; f.type == "chart"]
+
+charts := {dir: fs | some g in chart_facts; dir := g.dir; fs := {f | f := chart_facts[_]; f.dir == dir}}
 
 violation contains v if {
 	input.repo.complete

@@ -31,12 +31,12 @@ fact contains f if {
 	}
 }
 
-res contains f if {
-	some f in input.repo.facts
-	f.pkg == "duplicate_resource"
-}
+res := [f | some f in input.repo.facts; f.pkg == "duplicate_resource"]
 
-by_id[f.id] contains f if some f in res
+# by_id groups the facts by object identity. Complete rules built with indexed comprehensions:
+# a partial set looked up by a bound key is re-evaluated over every fact at each lookup, which
+# made the repo pass quadratic.
+by_id := {id: fs | some g in res; id := g.id; fs := [f | f := res[_]; f.id == id]}
 
 where(f) := sprintf("%s:%d", [f.at.file, f.at.line])
 

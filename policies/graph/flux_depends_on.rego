@@ -58,11 +58,9 @@ mine(f) if {
 	f.pkg == "flux_depends_on"
 }
 
-declared contains [f.cluster, f.kind, f.ref] if {
-	some f in input.repo.facts
-	mine(f)
-	f.type == "object"
-}
+# a complete set, computed once per repo pass (a partial set looked up by a bound key is
+# re-evaluated over every fact at each lookup)
+declared := {[f.cluster, f.kind, f.ref] | some f in input.repo.facts; mine(f); f.type == "object"}
 
 node(f, ref) := sprintf("%s|%s|%s", [f.cluster, f.kind, ref])
 

@@ -60,17 +60,11 @@ fact contains f if {
 	}
 }
 
-declared contains f.ref if {
-	some f in input.repo.facts
-	f.pkg == "flux_source_ref"
-	f.type == "source"
-}
+# Complete sets, computed once per repo pass (a partial set looked up by a bound key is
+# re-evaluated over every fact at each lookup).
+declared := {f.ref | some f in input.repo.facts; f.pkg == "flux_source_ref"; f.type == "source"}
 
-always contains "GitRepository/flux-system/flux-system"
-
-always contains sprintf("GitRepository/%s", [s]) if some s in params.self_sources
-
-always contains s if some s in params.external_sources
+always := {"GitRepository/flux-system/flux-system"} | {sprintf("GitRepository/%s", [s]) | some s in params.self_sources} | {s | some s in params.external_sources}
 
 violation contains v if {
 	input.repo.complete

@@ -2,20 +2,15 @@
 # both read the facts that helmrelease-chart collects.
 package ova.lib.charts
 
-facts contains f if {
-	some f in input.repo.facts
-	f.pkg == "helmrelease_chart"
-}
+# Complete rules built with indexed comprehensions, computed once per repo pass: a partial set or
+# object looked up by a bound key is re-evaluated over every fact at each lookup.
+facts := [f | some f in input.repo.facts; f.pkg == "helmrelease_chart"]
 
-releases contains f if {
-	some f in facts
-	f.type == "release"
-}
+releases := [f | some f in facts; f.type == "release"]
 
-by_name[f.name] contains f if {
-	some f in facts
-	f.type == "chart"
-}
+chart_facts := [f | some f in facts; f.type == "chart"]
+
+by_name := {name: fs | some g in chart_facts; name := g.name; fs := {f | f := chart_facts[_]; f.name == name}}
 
 # local repositories: the parameter, or inferred from HelmReleases that name a chart of the tree.
 local_repositories := {r | some r in data.ova.params.charts.local_repositories} if {
