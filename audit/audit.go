@@ -141,7 +141,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: client: %w", err)
 	}
-	targets, skipped, err := discover(dc)
+	targets, skipped, served, err := discover(dc)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
@@ -172,7 +172,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			}
 		})
 	}
-	l := &lister{client: dyn, pageSize: opts.PageSize, namespaces: opts.Namespaces, scrubber: scrubber, logger: opts.Logger}
+	l := &lister{client: dyn, pageSize: opts.PageSize, namespaces: opts.Namespaces, scrubber: scrubber, logger: opts.Logger, served: served}
 	refused, listErr := l.listAll(gctx, targets, opts.Listers, objects)
 	res.Skipped = append(res.Skipped, refused...)
 	wg.Wait()

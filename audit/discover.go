@@ -34,7 +34,26 @@ var neverApplied = map[schema.GroupResource]bool{
 // the server prefers (an object is served in every version of its kind; the preferred one is
 // listed once). Flux's kinds are recognised by group and kind, whatever version is served.
 // Groups whose discovery failed (an aggregated API that is down) come back as skipped.
-func discover(dc discovery.DiscoveryInterface) ([]target, []Skipped, error) {
+//
+// It also returns every served "group/version", so that a Flux object can be judged in the
+// version it was written in.
+func discover(dc discovery.DiscoveryInterface) ([]target, []Skipped, map[string]bool, error) {
+	groups, err := dc.ServerGroups()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("discover the served resources: %w", err)
+	}
+	served := map[string]bool{}
+	for _, g := range groups.Groups {
+		for _, v := range g.Versions {
+			served[v.GroupVersion] = true
+		}
+	}
+	targets, skipped, err := discoverTargets(dc)
+	return targets, skipped, served, err
+}
+
+// discoverTargets finds the kinds to list, in their preferred versions.
+func discoverTargets(dc discovery.DiscoveryInterface) ([]target, []Skipped, error) {
 	lists, err := dc.ServerPreferredResources()
 	var skipped []Skipped
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
@@ -28,6 +29,9 @@ type lister struct {
 	namespaces []string
 	scrubber   *Scrubber
 	logger     *slog.Logger
+	// served are the versions each API group serves ("group/version"), to judge a Flux object
+	// in the version it was written in.
+	served map[string]bool
 }
 
 // listAll lists every target, n kinds at a time, and sends each object once (by UID), its
@@ -61,6 +65,12 @@ func (l *lister) listAll(ctx context.Context, targets []target, n int, out chan<
 					if u.GetKind() == "" {
 						u.SetAPIVersion(t.gvr.GroupVersion().String())
 						u.SetKind(t.kind)
+					}
+					if t.flux {
+						var err error
+						if obj, err = l.asWritten(ctx, t, obj); err != nil {
+							return err
+						}
 					}
 					// Values go first: nothing downstream ever holds a Secret value.
 					if err := l.scrubber.Scrub(ctx, obj); err != nil {
@@ -155,6 +165,30 @@ func (l *lister) pages(ctx context.Context, t target, ns, selector string, each 
 		}
 		opts.Continue = list.GetContinue()
 	}
+}
+
+// asWritten returns the Flux object obj in the version it was last written in (GET in that
+// version), or obj itself when it was written in the listed version, or that version is not
+// served any more, or the object is gone.
+func (l *lister) asWritten(ctx context.Context, t target, obj map[string]any) (map[string]any, error) {
+	written := writtenVersion(obj)
+	gv, err := schema.ParseGroupVersion(written)
+	if written == "" || err != nil || gv.Group != t.gvr.Group || gv.Version == t.gvr.Version || !l.served[written] {
+		return obj, nil
+	}
+	u := unstructured.Unstructured{Object: obj}
+	var ri dynamic.ResourceInterface = l.client.Resource(gv.WithResource(t.gvr.Resource))
+	if t.namespaced {
+		ri = l.client.Resource(gv.WithResource(t.gvr.Resource)).Namespace(u.GetNamespace())
+	}
+	got, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
+	switch {
+	case err == nil:
+		return got.Object, nil
+	case refused(err) != "":
+		return obj, nil // judged as listed
+	}
+	return nil, fmt.Errorf("get %s %s in %s: %w", t.kind, objectName(u.GetNamespace(), u.GetName()), written, err)
 }
 
 // refusal is a list the server refused: the kind is skipped with the reason.

@@ -12,13 +12,16 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/openova-io/ova-lint/audit"
@@ -152,6 +155,21 @@ spec:
       version: ">=1.0.0"
       sourceRef: {kind: HelmRepository, name: elsewhere}
 `, want: []string{"flux-source-ref", "helmrelease-version-pin"}},
+	// applied as v1beta2, a version the configured Flux (2.4) deprecates: stored and listed as
+	// v1, judged as written
+	{doc: `
+apiVersion: kustomize.toolkit.fluxcd.io/v1beta2
+kind: Kustomization
+metadata: {name: older, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./older
+  prune: true
+  wait: true
+  sourceRef: {kind: GitRepository, name: platform}
+  healthChecks:
+    - {apiVersion: apps/v1, kind: Deployment, name: api, namespace: apps}
+`, want: []string{"flux-api-version"}},
 	// a waiver annotation waives the prune rule (with a reason)
 	{doc: `
 apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -312,6 +330,7 @@ func TestAudit(t *testing.T) {
 	ctx := context.Background()
 	// Stored before any webhook: nothing stops the violations.
 	require.NoError(t, c.client.Delete(ctx, c.vwc.DeepCopy()))
+	serveOlderKustomizationVersion(t, c)
 	var objs []map[string]any
 	for _, tc := range auditCases {
 		objs = append(objs, obj(t, tc.doc).Object)
@@ -325,6 +344,28 @@ func TestAudit(t *testing.T) {
 	t.Run("parity with lint", func(t *testing.T) { auditParity(t, c) })
 	t.Run("pages", func(t *testing.T) { auditPages(t, c) })
 	t.Run("forbidden kind", func(t *testing.T) { auditForbiddenKind(t, c) })
+}
+
+// serveOlderKustomizationVersion makes the Kustomization CRD serve v1beta2 besides v1 (the
+// Flux CRDs of the test serve v1 only), as a cluster upgraded from an older Flux does, so that an
+// object applied as v1beta2 is stored, listed as v1 and judged as v1beta2.
+func serveOlderKustomizationVersion(t *testing.T, c *cluster) {
+	t.Helper()
+	ctx := context.Background()
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	require.NoError(t, c.client.Get(ctx, client.ObjectKey{Name: "kustomizations.kustomize.toolkit.fluxcd.io"}, crd))
+	v1 := crd.Spec.Versions[0]
+	require.Equal(t, "v1", v1.Name)
+	older := *v1.DeepCopy()
+	older.Name, older.Storage = "v1beta2", false
+	crd.Spec.Versions = append(crd.Spec.Versions, older)
+	require.NoError(t, c.client.Update(ctx, crd))
+	dc, err := discovery.NewDiscoveryClientForConfig(c.cfg)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		_, err := dc.ServerResourcesForGroupVersion("kustomize.toolkit.fluxcd.io/v1beta2")
+		return err == nil
+	}, crdWait, 100*time.Millisecond, "v1beta2 served")
 }
 
 // auditParity checks that `ova-lint audit` reports for each object exactly what `ova-lint lint`
@@ -451,8 +492,9 @@ func auditPages(t *testing.T, c *cluster) {
 	assert.Equal(t, big.Findings, small.Findings)
 }
 
-// auditForbiddenKind audits as a user whose RBAC lists everything but HelmReleases: that kind
-// is skipped with the apiserver's reason, the others are audited.
+// auditForbiddenKind audits as a user whose RBAC lists (and gets: a Flux object written in an
+// older version is read in that version) everything but HelmReleases: that kind is skipped with
+// the apiserver's reason, the others are audited.
 func auditForbiddenKind(t *testing.T, c *cluster) {
 	ctx := context.Background()
 	dc, err := discovery.NewDiscoveryClientForConfig(c.cfg)
@@ -467,7 +509,7 @@ func auditForbiddenKind(t *testing.T, c *cluster) {
 	}
 	role := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: "auditor"},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: allowed, Resources: []string{"*"}, Verbs: []string{"list"}}},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: allowed, Resources: []string{"*"}, Verbs: []string{"get", "list"}}},
 	}
 	require.NoError(t, c.client.Create(ctx, role))
 	require.NoError(t, c.client.Create(ctx, &rbacv1.ClusterRoleBinding{
