@@ -35,8 +35,8 @@ var neverApplied = map[schema.GroupResource]bool{
 // listed once). Flux's kinds are recognised by group and kind, whatever version is served.
 // Groups whose discovery failed (an aggregated API that is down) come back as skipped.
 //
-// It also returns every served "group/version", so that a Flux object can be judged in the
-// version it was written in.
+// It also returns every served "group/version", so that an object can be judged in the version
+// it was written in.
 func discover(dc discovery.DiscoveryInterface) ([]target, []Skipped, map[string]bool, error) {
 	groups, err := dc.ServerGroups()
 	if err != nil {

@@ -29,8 +29,8 @@ type lister struct {
 	namespaces []string
 	scrubber   *Scrubber
 	logger     *slog.Logger
-	// served are the versions each API group serves ("group/version"), to judge a Flux object
-	// in the version it was written in.
+	// served are the versions each API group serves ("group/version"), to judge an object in
+	// the version it was written in (flux-api-version, kubernetes-api-version).
 	served map[string]bool
 }
 
@@ -66,11 +66,9 @@ func (l *lister) listAll(ctx context.Context, targets []target, n int, out chan<
 						u.SetAPIVersion(t.gvr.GroupVersion().String())
 						u.SetKind(t.kind)
 					}
-					if t.flux {
-						var err error
-						if obj, err = l.asWritten(ctx, t, obj); err != nil {
-							return err
-						}
+					obj, err := l.asWritten(ctx, t, obj)
+					if err != nil {
+						return err
 					}
 					// Values go first: nothing downstream ever holds a Secret value.
 					if err := l.scrubber.Scrub(ctx, obj); err != nil {
@@ -167,7 +165,7 @@ func (l *lister) pages(ctx context.Context, t target, ns, selector string, each 
 	}
 }
 
-// asWritten returns the Flux object obj in the version it was last written in (GET in that
+// asWritten returns obj in the version it was last written in (GET in that
 // version), or obj itself when it was written in the listed version, or that version is not
 // served any more, or the object is gone.
 func (l *lister) asWritten(ctx context.Context, t target, obj map[string]any) (map[string]any, error) {
