@@ -12,11 +12,10 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/dynamic"
-
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
 	"github.com/openova-io/ova-lint/linter/config"
@@ -94,7 +93,8 @@ type Result struct {
 	// Summary counts the objects (Documents), the kinds skipped (Skipped) and the findings by
 	// severity; Live is set.
 	Summary finding.Summary
-	// Requests counts the API requests made (discovery and lists).
+	// Requests counts the API requests made: discovery, lists, the reads of objects written in
+	// another version, and client-go's retries.
 	Requests int
 }
 
