@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/openova-io/ova-lint/audit"
+	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/report"
@@ -69,6 +70,7 @@ func newAuditCmd(streams IO) *cobra.Command {
 	}
 	f.register(cmd)
 	fl := cmd.Flags()
+	fl.Lookup("config").Usage = "configuration file, the webhook's (default: " + config.FileName + " found from the working directory upward, else the embedded defaults)"
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG or ~/.kube/config; in a pod, the service account)")
 	fl.StringVar(&f.context, "context", "", "kubeconfig context (default the current context)")
 	fl.StringArrayVarP(&f.namespaces, "namespace", "n", nil, "audit namespaced kinds in this namespace only (repeatable; cluster-scoped kinds are always audited)")
