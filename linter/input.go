@@ -119,13 +119,36 @@ func SyntaxErrorInput(src Source, e *loader.SyntaxError) (ast.Value, error) {
 }
 
 // RepoInput builds the input of the repo pass from the facts of every object. complete says
-// whether the whole tree was linted (false for a partial, changed-files run).
+// whether the whole tree was linted (false for a partial, changed-files run). input.repo.by_pkg
+// holds the same facts grouped by the rule package that collected them.
 func RepoInput(facts []map[string]any, complete bool) (ast.Value, error) {
-	fs := make([]any, len(facts))
+	// Each fact is converted once; input.repo.facts and input.repo.by_pkg (the facts grouped by
+	// the rule package that collected them, read through data.ova.lib.repo.facts) share the terms.
+	all := make([]*ast.Term, len(facts))
+	groups := map[string][]*ast.Term{}
+	var order []string
 	for i, f := range facts {
-		fs[i] = f
+		v, err := ast.InterfaceToValue(f)
+		if err != nil {
+			return nil, fmt.Errorf("repo fact %d: %w", i, err)
+		}
+		all[i] = ast.NewTerm(v)
+		pkg, _ := f["pkg"].(string)
+		if _, seen := groups[pkg]; !seen {
+			order = append(order, pkg)
+		}
+		groups[pkg] = append(groups[pkg], all[i])
 	}
-	return ast.InterfaceToValue(map[string]any{"repo": map[string]any{"facts": fs, "complete": complete}})
+	byPkg := ast.NewObject()
+	for _, pkg := range order {
+		byPkg.Insert(ast.StringTerm(pkg), ast.ArrayTerm(groups[pkg]...))
+	}
+	repo := ast.NewObject(
+		ast.Item(ast.StringTerm("facts"), ast.ArrayTerm(all...)),
+		ast.Item(ast.StringTerm("by_pkg"), ast.NewTerm(byPkg)),
+		ast.Item(ast.StringTerm("complete"), ast.BooleanTerm(complete)),
+	)
+	return ast.NewObject(ast.Item(ast.StringTerm("repo"), ast.NewTerm(repo))), nil
 }
 
 // Identity returns kind, namespace and name of an object (empty strings when absent).

@@ -26,6 +26,7 @@ package ova.rules.blueprint_depends
 
 import data.ova.lib.blueprint
 import data.ova.lib.k8s
+import data.ova.lib.repo
 
 depends := object.get(input.object, ["spec", "depends"], [])
 
@@ -94,7 +95,7 @@ names(name) := {name, blueprint.expected_name(folder)} if {
 } else := {name}
 
 # Repo pass.
-own := [f | some f in input.repo.facts; f.pkg == "blueprint_depends"]
+own := [f | some f in repo.facts("blueprint_depends"); f.pkg == "blueprint_depends"]
 
 # canonical: every name a Blueprint answers to -> the metadata.names of the Blueprints that answer
 # to it (a set: two Blueprints may share a name, which is not this rule's concern).

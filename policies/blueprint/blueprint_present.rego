@@ -23,6 +23,7 @@ package ova.rules.blueprint_present
 
 import data.ova.lib.blueprint
 import data.ova.lib.k8s
+import data.ova.lib.repo
 
 fact contains f if {
 	k8s.file_base == "Chart.yaml"
@@ -39,11 +40,11 @@ fact contains f if {
 	f := {"type": "blueprint", "folder": k8s.file_dir, "path": ["kind"]}
 }
 
-folders := {f.folder | some f in input.repo.facts; f.pkg == "blueprint_present"; f.type == "blueprint"}
+folders := {f.folder | some f in repo.facts("blueprint_present"); f.pkg == "blueprint_present"; f.type == "blueprint"}
 
 violation contains v if {
 	input.repo.complete
-	some f in input.repo.facts
+	some f in repo.facts("blueprint_present")
 	f.pkg == "blueprint_present"
 	f.type == "chart"
 	not f.folder in folders

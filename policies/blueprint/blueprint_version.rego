@@ -24,6 +24,7 @@ package ova.rules.blueprint_version
 
 import data.ova.lib.blueprint
 import data.ova.lib.k8s
+import data.ova.lib.repo
 
 params := data.ova.params.blueprint
 
@@ -54,10 +55,11 @@ fact contains f if {
 }
 
 # charts by directory: a complete rule, computed once per pass, so each lookup is constant time.
-charts := {f.chart_dir: f | some f in input.repo.facts; f.pkg == "blueprint_version"; f.type == "chart"}
+charts := {f.chart_dir: f | some f in repo.facts("blueprint_version"); f.pkg == "blueprint_version"; f.type == "chart"}
 
 violation contains v if {
-	some f in input.repo.facts
+	input.repo # the repo pass only (object evaluations skip this body at once)
+	some f in repo.facts("blueprint_version")
 	f.pkg == "blueprint_version"
 	f.type == "blueprint"
 	c := charts[f.chart_dir]
@@ -71,7 +73,8 @@ violation contains v if {
 }
 
 violation contains v if {
-	some f in input.repo.facts
+	input.repo # the repo pass only (object evaluations skip this body at once)
+	some f in repo.facts("blueprint_version")
 	f.pkg == "blueprint_version"
 	f.type == "blueprint"
 	not charts[f.chart_dir]

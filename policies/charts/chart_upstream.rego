@@ -26,6 +26,7 @@ package ova.rules.chart_upstream
 
 import data.ova.lib.blueprint
 import data.ova.lib.k8s
+import data.ova.lib.repo
 
 annotation := data.ova.params.chart.no_upstream_annotation
 
@@ -82,7 +83,7 @@ fact contains f if {
 
 text(x) := "" if x == null else := sprintf("%v", [x])
 
-own := [f | some f in input.repo.facts; f.pkg == "chart_upstream"]
+own := [f | some f in repo.facts("chart_upstream"); f.pkg == "chart_upstream"]
 
 # the chart facts of a directory (a set: a Chart.yaml may hold more than one document).
 # (a complete object built with an indexed comprehension: computed once per repo pass)

@@ -20,6 +20,7 @@
 package ova.rules.single_gitea
 
 import data.ova.lib.k8s
+import data.ova.lib.repo
 
 # host of an http(s) or ssh URL.
 host(url) := h if {
@@ -59,7 +60,7 @@ group(source) := g if {
 
 # Repo pass: within a group, the most used host wins; every other host is a violation.
 # Complete rules, computed once per pass: linear in the number of GitRepositories.
-gitea_facts := [f | some f in input.repo.facts; f.pkg == "single_gitea"]
+gitea_facts := [f | some f in repo.facts("single_gitea"); f.pkg == "single_gitea"]
 
 hosts_by_group := {g: hosts |
 	some g in {f.group | some f in gitea_facts}
@@ -75,6 +76,7 @@ majority := {g: h |
 }
 
 violation contains v if {
+	input.repo # the repo pass only (object evaluations skip this body at once)
 	some f in gitea_facts
 	m := majority[f.group]
 	f.host != m

@@ -16,6 +16,7 @@
 package ova.rules.duplicate_resource
 
 import data.ova.lib.k8s
+import data.ova.lib.repo
 
 fact contains f if {
 	input.origin.producer in {"kustomize", "helm"}
@@ -31,7 +32,7 @@ fact contains f if {
 	}
 }
 
-res := [f | some f in input.repo.facts; f.pkg == "duplicate_resource"]
+res := [f | some f in repo.facts("duplicate_resource"); f.pkg == "duplicate_resource"]
 
 # by_id groups the facts by object identity. Complete rules built with indexed comprehensions:
 # a partial set looked up by a bound key is re-evaluated over every fact at each lookup, which
@@ -41,6 +42,7 @@ by_id := {id: fs | some g in res; id := g.id; fs := [f | f := res[_]; f.id == id
 where(f) := sprintf("%s:%d", [f.at.file, f.at.line])
 
 violation contains v if {
+	input.repo # the repo pass only (object evaluations skip this body at once)
 	some f in res
 	f.duplicate
 	others := [where(g) | some g in by_id[f.id]; g.duplicate; g.build == f.build; where(g) != where(f)]
@@ -53,6 +55,7 @@ violation contains v if {
 }
 
 violation contains v if {
+	input.repo # the repo pass only (object evaluations skip this body at once)
 	some f in res
 	not f.duplicate
 	others := {g.build | some g in by_id[f.id]; not g.duplicate; g.cluster == f.cluster; g.build != f.build}

@@ -19,6 +19,8 @@
 #   kinds: [Kustomization, HelmRelease]
 package ova.rules.flux_depends_on
 
+import data.ova.lib.repo
+
 flux_kind if {
 	input.object.kind == "Kustomization"
 	startswith(input.object.apiVersion, "kustomize.toolkit.fluxcd.io/")
@@ -60,12 +62,12 @@ mine(f) if {
 
 # a complete set, computed once per repo pass (a partial set looked up by a bound key is
 # re-evaluated over every fact at each lookup)
-declared := {[f.cluster, f.kind, f.ref] | some f in input.repo.facts; mine(f); f.type == "object"}
+declared := {[f.cluster, f.kind, f.ref] | some f in repo.facts("flux_depends_on"); mine(f); f.type == "object"}
 
 node(f, ref) := sprintf("%s|%s|%s", [f.cluster, f.kind, ref])
 
 edges[n] contains node(f, f.ref) if {
-	some f in input.repo.facts
+	some f in repo.facts("flux_depends_on")
 	mine(f)
 	f.type == "dep"
 	n := node(f, f.from)
@@ -73,7 +75,7 @@ edges[n] contains node(f, f.ref) if {
 
 violation contains v if {
 	input.repo.complete
-	some f in input.repo.facts
+	some f in repo.facts("flux_depends_on")
 	mine(f)
 	f.type == "dep"
 	not declared[[f.cluster, f.kind, f.ref]]
@@ -85,7 +87,8 @@ violation contains v if {
 }
 
 violation contains v if {
-	some f in input.repo.facts
+	input.repo # the repo pass only (object evaluations skip this body at once)
+	some f in repo.facts("flux_depends_on")
 	mine(f)
 	f.type == "dep"
 	declared[[f.cluster, f.kind, f.ref]]

@@ -22,6 +22,8 @@
 #     flux.external_sources: {type: array, items: {type: string, pattern: "^[A-Za-z]+/[^/]+/[^/]+$"}}
 package ova.rules.flux_source_ref
 
+import data.ova.lib.repo
+
 params := data.ova.params.flux
 
 own_ns := object.get(input.object, ["metadata", "namespace"], "")
@@ -62,13 +64,13 @@ fact contains f if {
 
 # Complete sets, computed once per repo pass (a partial set looked up by a bound key is
 # re-evaluated over every fact at each lookup).
-declared := {f.ref | some f in input.repo.facts; f.pkg == "flux_source_ref"; f.type == "source"}
+declared := {f.ref | some f in repo.facts("flux_source_ref"); f.pkg == "flux_source_ref"; f.type == "source"}
 
 always := {"GitRepository/flux-system/flux-system"} | {sprintf("GitRepository/%s", [s]) | some s in params.self_sources} | {s | some s in params.external_sources}
 
 violation contains v if {
 	input.repo.complete
-	some f in input.repo.facts
+	some f in repo.facts("flux_source_ref")
 	f.pkg == "flux_source_ref"
 	f.type == "ref"
 	not declared[f.ref]

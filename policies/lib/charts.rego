@@ -2,9 +2,11 @@
 # both read the facts that helmrelease-chart collects.
 package ova.lib.charts
 
+import data.ova.lib.repo
+
 # Complete rules built with indexed comprehensions, computed once per repo pass: a partial set or
 # object looked up by a bound key is re-evaluated over every fact at each lookup.
-facts := [f | some f in input.repo.facts; f.pkg == "helmrelease_chart"]
+facts := [f | some f in repo.facts("helmrelease_chart"); f.pkg == "helmrelease_chart"]
 
 releases := [f | some f in facts; f.type == "release"]
 
