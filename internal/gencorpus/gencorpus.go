@@ -1,7 +1,8 @@
 // Package gencorpus writes deterministic, realistic GitOps trees for benchmarks: clusters with
 // Flux sources, Kustomizations and HelmReleases, apps with Deployments, Services and
 // ExternalSecrets, and platform blueprints with their charts; about 5% of the documents break a
-// rule, spread over the rules.
+// rule, spread over the rules. Two shapes: ShapeApps groups an app's documents in a few
+// multi-document files, ShapeFiles writes nearly one document per file.
 package gencorpus
 
 import (
@@ -17,13 +18,44 @@ type Stats struct {
 	Files, Documents, Violations int
 }
 
-// docsPerApp is how many documents one app directory holds (see writeApp).
-const docsPerApp = 9
+// Shape is how a generated tree lays its documents out in files.
+type Shape string
 
-// Generate writes a tree of about docs documents under dir. The same seed writes the same tree.
+const (
+	// ShapeApps: per app, one file of Flux objects, one of workloads, a blueprint and its chart
+	// (9 documents in 4 files).
+	ShapeApps Shape = "apps"
+	// ShapeFiles: per app, 10 documents in 9 files (only the Deployment and its Service share
+	// one), an extra HorizontalPodAutoscaler and more kinds of violation: about 45,000 files
+	// for 50,000 documents.
+	ShapeFiles Shape = "files"
+)
+
+// docsPerApp is how many documents one app directory holds (see writeApp).
+func docsPerApp(s Shape) int {
+	if s == ShapeFiles {
+		return 10
+	}
+	return 9
+}
+
+// clusters is how many cluster folders the apps are spread over.
+const clusters = 16
+
+// Generate writes a ShapeApps tree of about docs documents under dir. The same seed writes the
+// same tree.
 func Generate(dir string, docs int, seed uint64) (Stats, error) {
-	g := &gen{dir: dir, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
-	apps := docs / docsPerApp
+	return GenerateShape(dir, docs, seed, ShapeApps)
+}
+
+// GenerateShape writes a tree of about docs documents of the given shape under dir. The same
+// seed and shape write the same tree.
+func GenerateShape(dir string, docs int, seed uint64, shape Shape) (Stats, error) {
+	if shape != ShapeApps && shape != ShapeFiles {
+		return Stats{}, fmt.Errorf("generate: unknown shape %q (apps or files)", shape)
+	}
+	g := &gen{dir: dir, shape: shape, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	apps := docs / docsPerApp(shape)
 	if apps < 1 {
 		apps = 1
 	}
@@ -37,6 +69,7 @@ func Generate(dir string, docs int, seed uint64) (Stats, error) {
 
 type gen struct {
 	dir   string
+	shape Shape
 	rng   *rand.Rand
 	stats Stats
 }
@@ -153,7 +186,21 @@ spec:
     resources:
       requests: {cpu: 50m, memory: 64Mi}
 `, app, hrInterval, ns, i%7)
-	if err := g.write(filepath.Join("clusters", cluster, env, app+".yaml"), source, ks, hr); err != nil {
+	if i < clusters {
+		// the HelmRepository the cluster's HelmReleases install from (flux-source-ref)
+		if err := g.write(filepath.Join("clusters", cluster, env, "catalyst-helmrepository.yaml"), fmt.Sprintf(helmRepository, interval)); err != nil {
+			return err
+		}
+	}
+	fluxDir := filepath.Join("clusters", cluster, env)
+	if g.shape == ShapeFiles {
+		fluxDir = filepath.Join(fluxDir, app)
+		for _, f := range [][2]string{{"gitrepository.yaml", source}, {"flux-kustomization.yaml", ks}, {"helmrelease.yaml", hr}} {
+			if err := g.write(filepath.Join(fluxDir, f[0]), f[1]); err != nil {
+				return err
+			}
+		}
+	} else if err := g.write(filepath.Join(fluxDir, app+".yaml"), source, ks, hr); err != nil {
 		return err
 	}
 
@@ -256,7 +303,30 @@ data:
   LOG_FORMAT: json
   FEATURE_FLAGS: "a,b,c"
 `, app, ns)
-	if err := g.write(filepath.Join("apps", app, "deploy", env, "workload.yaml"), deploy, svc, es, cm); err != nil {
+	deployDir := filepath.Join("apps", app, "deploy", env)
+	if g.shape == ShapeFiles {
+		hpa := fmt.Sprintf(hpaDoc, "autoscaling/v2", app, ns)
+		if g.bad() {
+			hpa = fmt.Sprintf(hpaDoc, "autoscaling/v2beta2", app, ns) // removed in Kubernetes 1.26
+		}
+		if g.bad() {
+			cm += "  API_TOKEN: ENC[AES256_GCM,data:c2VjcmV0,iv:aXY=,tag:dGFn,type:str]\n" // no-sops
+		}
+		files := []struct {
+			name string
+			docs []string
+		}{
+			{"deployment.yaml", []string{deploy, svc}},
+			{"externalsecret.yaml", []string{es}},
+			{"configmap.yaml", []string{cm}},
+			{"hpa.yaml", []string{hpa}},
+		}
+		for _, f := range files {
+			if err := g.write(filepath.Join(deployDir, f.name), f.docs...); err != nil {
+				return err
+			}
+		}
+	} else if err := g.write(filepath.Join(deployDir, "workload.yaml"), deploy, svc, es, cm); err != nil {
 		return err
 	}
 
@@ -277,9 +347,44 @@ spec:
   manifests:
     chart: ./chart
 `, app, version)
-	chart := fmt.Sprintf("apiVersion: v2\nname: bp-%s\nversion: %s\ntype: application\n", app, chartVersion)
+	// no dependencies: the chart says it ships only its own resources (chart-upstream)
+	chart := fmt.Sprintf("apiVersion: v2\nname: bp-%s\nversion: %s\ntype: application\nannotations:\n  catalyst.openova.io/no-upstream: \"true\"\n", app, chartVersion)
 	if err := g.write(filepath.Join("platform", app, "blueprint.yaml"), bp); err != nil {
 		return err
 	}
 	return g.write(filepath.Join("platform", app, "chart", "Chart.yaml"), chart)
 }
+
+// helmRepository is the cluster's chart repository (one per cluster folder); %s is its interval.
+const helmRepository = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: catalyst
+  namespace: flux-system
+spec:
+  interval: %s
+  type: oci
+  url: oci://harbor.fsn1.acme.example/catalyst
+`
+
+// hpaDoc is an app's HorizontalPodAutoscaler (ShapeFiles): apiVersion, app, namespace.
+const hpaDoc = `apiVersion: %[1]s
+kind: HorizontalPodAutoscaler
+metadata:
+  name: %[2]s
+  namespace: %[3]s
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: %[2]s
+  minReplicas: 2
+  maxReplicas: 6
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: 80
+`
