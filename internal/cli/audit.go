@@ -29,7 +29,7 @@ const (
 // peak RSS near the binary's own pages plus that (hack/auditbench).
 const (
 	auditGCPercent   = 50
-	auditMemoryLimit = 56 << 20
+	auditMemoryLimit = 48 << 20
 )
 
 type auditFlags struct {
