@@ -59,6 +59,7 @@ vet:
 bench: build bin/kubeconform
 	$(GO) run ./hack/bench -ova $(BIN) -kubeconform bin/kubeconform -sizes 1000,10000,50000 -runs 5 | tee bench-cli.md
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./linter/ ./linter/schema/ ./webhook/... | tee bench.out
+	$(MAKE) bench-graph
 
 ## auditbench: `ova-lint audit` against kubectl get -o yaml + `ova-lint lint` on 10,000 objects in
 ## a real apiserver (wall, peak RSS, API requests; medians of 5 interleaved runs)
@@ -76,6 +77,20 @@ loadtest:
 
 bin/kubeconform:
 	$(GO) build -o $@ github.com/yannh/kubeconform/cmd/kubeconform
+
+# kustomize and helm for bench-graph's comparison script, from the module proxy (not in go.mod)
+KUSTOMIZE_VERSION ?= v5.8.1
+HELM_VERSION      ?= v3.21.4
+bin/kustomize:
+	GOBIN=$(CURDIR)/bin $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+bin/helm:
+	GOBIN=$(CURDIR)/bin $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+GRAPH_TREE ?= ../shared/corpus/openova
+## bench-graph: ova-lint with the Flux graph built and rendered against the community's script
+## (kustomize build of every root + helm template of every local chart | kubeconform) on GRAPH_TREE
+bench-graph: build bin/kubeconform bin/kustomize bin/helm
+	$(GO) run ./hack/bench -ova $(BIN) -kubeconform bin/kubeconform -kustomize bin/kustomize -helm bin/helm -graph $(GRAPH_TREE) -runs 5 | tee bench-graph.md
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 IMAGE   ?= ghcr.io/openova-io/ova-lint:$(VERSION)

@@ -44,6 +44,9 @@ func run() error {
 	sizesFlag := flag.String("sizes", "1000,10000,50000", "corpus sizes in documents")
 	runs := flag.Int("runs", 3, "runs per command; the median is reported")
 	cache := flag.String("cache", filepath.Join(os.TempDir(), "ova-lint-bench"), "where corpora and exported schemas are kept between runs")
+	graph := flag.String("graph", "", "instead of the generated trees, time the Flux graph on this tree against graph-script.sh (kustomize build + helm template | kubeconform)")
+	kustomize := flag.String("kustomize", "bin/kustomize", "kustomize binary (-graph)")
+	helm := flag.String("helm", "bin/helm", "helm binary (-graph)")
 	flag.Parse()
 	ctx := context.Background()
 
@@ -66,6 +69,10 @@ func run() error {
 		if location, err = v.ExportForKubeconform(dir); err != nil {
 			return err
 		}
+	}
+
+	if *graph != "" {
+		return graphBench(ctx, *ova, *kc, *kustomize, *helm, location, *graph, *runs)
 	}
 
 	fmt.Printf("| documents | command | wall (median) | CPU (median) | docs/s | peak RSS | exit |\n|---|---|---|---|---|---|---|\n")
@@ -128,8 +135,12 @@ func corpus(dir string, n int) (int, error) {
 	return st.Documents, os.WriteFile(stamp, raw, 0o644)
 }
 
-func runOnce(ctx context.Context, argv []string) (measure, error) {
+// runOnce runs argv (with env added to the environment) and measures it.
+func runOnce(ctx context.Context, argv []string, env ...string) (measure, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout = io.Discard
 	cmd.Stderr = io.Discard
 	start := time.Now()
