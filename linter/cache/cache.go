@@ -1,0 +1,365 @@
+// Package cache keeps the results of earlier runs on disk, addressed by content: an entry is
+// found by a key that hashes everything its value was computed from (a file's bytes and path
+// and the fingerprint of the engine that judged it), so an entry is never stale, only unused.
+//
+// The entries of one engine fingerprint live in one pack file, read whole when a run starts and
+// written again (to a temporary file, then renamed over the old one) when it ends; concurrent
+// runs therefore never see a partial pack, and the last writer wins. Every entry carries a
+// checksum: a corrupt or truncated entry is a miss, never a value. The cache is bounded: a pack
+// keeps its most recently used entries up to the size cap, and the packs of other fingerprints
+// are removed, oldest first, when the directory outgrows the cap or when unused for MaxAge.
+package cache
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Key addresses one entry: a SHA-256 of everything its value depends on.
+type Key [sha256.Size]byte
+
+// String is the key in hex.
+func (k Key) String() string { return hex.EncodeToString(k[:]) }
+
+// Options bound a cache directory.
+type Options struct {
+	// MaxBytes caps the size of the directory's packs; 0 means DefaultMaxBytes.
+	MaxBytes int64
+	// MaxAge removes a pack (of another fingerprint) unused for this long, and drops an entry
+	// unused for this long; 0 means DefaultMaxAge.
+	MaxAge time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxBytes = 512 << 20
+	DefaultMaxAge   = 14 * 24 * time.Hour
+)
+
+const (
+	magic      = "OVALINT-CACHE1\n"
+	packSuffix = ".pack"
+	// recordHeader: key, last use (unix seconds), payload length, CRC-32C of key+payload.
+	recordHeader = sha256.Size + 8 + 4 + 4
+	// maxEntry bounds one payload, so a corrupt length cannot ask for gigabytes.
+	maxEntry = 64 << 20
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Session is the cache of one engine fingerprint for one run. Get and Put are safe for
+// concurrent use; Close writes what the run used and added.
+type Session struct {
+	dir, path string
+	opts      Options
+	now       int64
+
+	mu    sync.Mutex
+	old   map[Key]record // the pack as read
+	fresh map[Key][]byte // added by this run
+	used  map[Key]bool   // old entries this run read
+	bad   int            // old entries that failed their checksum
+}
+
+type record struct {
+	used    int64
+	sum     uint32
+	payload []byte
+	checked bool
+}
+
+// Open starts a session on the pack of fingerprint in dir (created if missing). A pack that
+// cannot be read is treated as empty.
+func Open(dir, fingerprint string, opts Options) (*Session, error) {
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = DefaultMaxAge
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cache directory: %w", err)
+	}
+	name := fingerprintName(fingerprint)
+	s := &Session{
+		dir: dir, path: filepath.Join(dir, name+packSuffix), opts: opts, now: opts.Now().Unix(),
+		old: map[Key]record{}, fresh: map[Key][]byte{}, used: map[Key]bool{},
+	}
+	raw, err := os.ReadFile(s.path)
+	if err == nil {
+		s.old = parse(raw, name)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read cache: %w", err)
+	}
+	return s, nil
+}
+
+// fingerprintName is the file name of a fingerprint's pack.
+func fingerprintName(fingerprint string) string {
+	h := sha256.Sum256([]byte(fingerprint))
+	return hex.EncodeToString(h[:16])
+}
+
+// parse reads the records of a pack; it stops at the first record whose header does not fit
+// (a truncated pack keeps its whole records). Checksums are verified on Get.
+func parse(raw []byte, name string) map[Key]record {
+	out := map[Key]record{}
+	head := magic + name + "\n"
+	if len(raw) < len(head) || string(raw[:len(head)]) != head {
+		return out
+	}
+	raw = raw[len(head):]
+	for len(raw) >= recordHeader {
+		var k Key
+		copy(k[:], raw)
+		used := int64(binary.LittleEndian.Uint64(raw[sha256.Size:]))
+		n := binary.LittleEndian.Uint32(raw[sha256.Size+8:])
+		sum := binary.LittleEndian.Uint32(raw[sha256.Size+12:])
+		if n > maxEntry || int(n) > len(raw)-recordHeader {
+			break
+		}
+		out[k] = record{used: used, sum: sum, payload: raw[recordHeader : recordHeader+int(n)]}
+		raw = raw[recordHeader+int(n):]
+	}
+	return out
+}
+
+func checksum(k Key, payload []byte) uint32 {
+	return crc32.Update(crc32.Checksum(k[:], castagnoli), castagnoli, payload)
+}
+
+// Get returns the value stored under k. A value whose checksum fails is a miss (and is dropped
+// from the pack).
+func (s *Session) Get(k Key) ([]byte, bool) {
+	s.mu.Lock()
+	if v, ok := s.fresh[k]; ok {
+		s.mu.Unlock()
+		return v, true
+	}
+	r, ok := s.old[k]
+	s.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	if !r.checked && checksum(k, r.payload) != r.sum {
+		s.Drop(k)
+		return nil, false
+	}
+	s.mu.Lock()
+	r.checked = true
+	s.old[k] = r
+	s.used[k] = true
+	s.mu.Unlock()
+	return r.payload, true
+}
+
+// Put stores v under k. v must not change afterwards.
+func (s *Session) Put(k Key, v []byte) {
+	if len(v) > maxEntry {
+		return
+	}
+	s.mu.Lock()
+	s.fresh[k] = v
+	s.mu.Unlock()
+}
+
+// Drop forgets the entry under k: its value did not decode, so it must not be kept.
+func (s *Session) Drop(k Key) {
+	s.mu.Lock()
+	delete(s.old, k)
+	delete(s.used, k)
+	delete(s.fresh, k)
+	s.bad++ // the pack changed: it is written again
+	s.mu.Unlock()
+}
+
+// Stats counts what a session did.
+type Stats struct {
+	// Read is the number of entries in the pack when the run started; Hits how many the run
+	// used; Added how many it computed and stored; Corrupt how many failed their checksum or
+	// did not decode.
+	Read, Hits, Added, Corrupt int
+}
+
+// Stats says how the session went so far.
+func (s *Session) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{Read: len(s.old), Hits: len(s.used), Added: len(s.fresh), Corrupt: s.bad}
+}
+
+// Close writes the pack when the run changed it: the entries this run used or added first, then
+// the other entries of the pack by most recent use, while the pack fits MaxBytes and the entries
+// are younger than MaxAge. It then removes other fingerprints' packs that are older than MaxAge
+// or that do not fit the cap beside it, oldest first. When nothing changed it only marks the
+// pack as used.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	type entry struct {
+		k       Key
+		used    int64
+		payload []byte
+	}
+	var entries []entry
+	var size int64
+	for k, v := range s.fresh {
+		entries = append(entries, entry{k, s.now, v})
+	}
+	var rest []entry
+	for k, r := range s.old {
+		if _, dup := s.fresh[k]; dup {
+			continue
+		}
+		if s.used[k] {
+			entries = append(entries, entry{k, s.now, r.payload})
+		} else if s.now-r.used <= int64(s.opts.MaxAge/time.Second) {
+			rest = append(rest, entry{k, r.used, r.payload})
+		}
+	}
+	dropped := len(s.old) - len(s.used) - len(rest)
+	sort.Slice(rest, func(i, j int) bool { return rest[i].used > rest[j].used })
+	entries = append(entries, rest...)
+	kept := entries[:0]
+	for _, e := range entries {
+		n := int64(recordHeader + len(e.payload))
+		if size+n > s.opts.MaxBytes {
+			dropped++
+			continue
+		}
+		size += n
+		kept = append(kept, e)
+	}
+	changed := len(s.fresh) > 0 || s.bad > 0 || dropped > 0
+	if !changed {
+		now := time.Unix(s.now, 0)
+		if err := os.Chtimes(s.path, now, now); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("cache: %w", err)
+		}
+		return s.trim()
+	}
+	// Keys sorted: the same entries make the same pack.
+	sort.Slice(kept, func(i, j int) bool { return string(kept[i].k[:]) < string(kept[j].k[:]) })
+	tmp, err := os.CreateTemp(s.dir, ".pack-*")
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // gone after the rename; removes a failed write
+	w := &errWriter{w: tmp}
+	buf := make([]byte, recordHeader)
+	io.WriteString(w, magic+strings.TrimSuffix(filepath.Base(s.path), packSuffix)+"\n")
+	for _, e := range kept {
+		copy(buf, e.k[:])
+		binary.LittleEndian.PutUint64(buf[sha256.Size:], uint64(e.used))
+		binary.LittleEndian.PutUint32(buf[sha256.Size+8:], uint32(len(e.payload)))
+		binary.LittleEndian.PutUint32(buf[sha256.Size+12:], checksum(e.k, e.payload))
+		w.Write(buf)
+		w.Write(e.payload)
+	}
+	if err := w.flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("cache: write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), s.path); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	return s.trim()
+}
+
+// trim removes other packs that are older than MaxAge or that do not fit the cap beside the
+// newer ones, and temporary files left by runs that died while writing.
+func (s *Session) trim() error {
+	des, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	type pack struct {
+		path string
+		mod  time.Time
+		size int64
+	}
+	var packs []pack
+	now := time.Unix(s.now, 0)
+	for _, de := range des {
+		info, err := de.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		p := filepath.Join(s.dir, de.Name())
+		switch {
+		case strings.HasPrefix(de.Name(), ".pack-"):
+			if now.Sub(info.ModTime()) > time.Hour { // a concurrent run's write takes seconds
+				os.Remove(p)
+			}
+		case strings.HasSuffix(de.Name(), packSuffix):
+			packs = append(packs, pack{p, info.ModTime(), info.Size()})
+		}
+	}
+	sort.Slice(packs, func(i, j int) bool {
+		if packs[i].path == s.path || packs[j].path == s.path {
+			return packs[i].path == s.path
+		}
+		return packs[i].mod.After(packs[j].mod)
+	})
+	var total int64
+	for _, p := range packs {
+		total += p.size
+		if p.path != s.path && (total > s.opts.MaxBytes || now.Sub(p.mod) > s.opts.MaxAge) {
+			os.Remove(p.path)
+			total -= p.size
+		}
+	}
+	return nil
+}
+
+// errWriter buffers writes and keeps the first error.
+type errWriter struct {
+	w   io.Writer
+	buf []byte
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	e.buf = append(e.buf, p...)
+	if len(e.buf) >= 1<<20 {
+		e.flush()
+	}
+	return len(p), nil
+}
+
+func (e *errWriter) flush() error {
+	if e.err == nil && len(e.buf) > 0 {
+		_, e.err = e.w.Write(e.buf)
+	}
+	e.buf = e.buf[:0]
+	return e.err
+}
+
+// DefaultDir is the cache directory of ova-lint under the user's cache directory
+// ($XDG_CACHE_HOME/ova-lint, ~/Library/Caches/ova-lint, %LocalAppData%\ova-lint).
+func DefaultDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("cache directory: %w (set --cache-dir or --no-cache)", err)
+	}
+	return filepath.Join(base, "ova-lint", "results"), nil
+}
