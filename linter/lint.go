@@ -62,6 +62,8 @@ type Options struct {
 	// Substitute are values of variables that exist only in the cluster (--substitute); they
 	// extend the config's substitution.variables.
 	Substitute map[string]string
+	// Cache, when set, keeps each file's own results between runs (resultcache.go).
+	Cache *CacheOptions
 }
 
 // RenderMode says whether the Flux graph is built and rendered.
@@ -215,9 +217,11 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 	}
 	patches, roots := kustomizeLayout(tree.Root, files)
 	results := make([]fileResult, len(files))
+	rc := l.openCache(fluxVersion, fluxSource)
 	l.parallel(ctx, len(files), func(i int) {
-		results[i] = l.lintFile(ctx, files[i], schemas, patches[files[i].Rel])
+		results[i] = l.lintFileCached(ctx, rc, files[i], schemas, patches[files[i].Rel])
 	})
+	rc.close()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -382,12 +386,16 @@ func dedupe(fs []finding.Finding) []finding.Finding {
 }
 
 func (l *Linter) lintFile(ctx context.Context, f loader.File, schemas *schemaCheck, patch bool) fileResult {
-	var res fileResult
 	data, err := l.read(f)
 	if err != nil {
-		res.err = fmt.Errorf("read %s: %w", f.Display, err)
-		return res
+		return fileResult{err: fmt.Errorf("read %s: %w", f.Display, err)}
 	}
+	return l.lintData(ctx, f, data, schemas, patch)
+}
+
+// lintData lints the bytes of file f.
+func (l *Linter) lintData(ctx context.Context, f loader.File, data []byte, schemas *schemaCheck, patch bool) fileResult {
+	var res fileResult
 	if loader.IsBinary(data) {
 		res.binary = true
 		return res

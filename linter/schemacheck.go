@@ -29,6 +29,8 @@ type schemaCheck struct {
 	mu       sync.Mutex
 	crds     []map[string]any
 	deferred []deferredDoc
+	// held are the files of crds and deferred: their results depend on the whole tree.
+	held map[string]bool
 }
 
 type deferredDoc struct {
@@ -88,6 +90,7 @@ func (s *schemaCheck) check(file, base string, node *yaml.Node, obj any, kind, n
 	if k == "CustomResourceDefinition" && strings.HasPrefix(apiVersion, "apiextensions.k8s.io/") {
 		s.mu.Lock()
 		s.crds = append(s.crds, m)
+		s.hold(file)
 		s.mu.Unlock()
 	}
 	return s.object(file, node, nil, m, kind, ns, name)
@@ -98,10 +101,27 @@ func (s *schemaCheck) object(file string, node *yaml.Node, prefix []any, m map[s
 	if errors.Is(err, schema.ErrNoSchema) {
 		s.mu.Lock()
 		s.deferred = append(s.deferred, deferredDoc{file: file, node: node, obj: m, path: prefix, kind: kind, ns: ns, name: name})
+		s.hold(file)
 		s.mu.Unlock()
 		return nil
 	}
 	return s.toFindings(file, node, prefix, kind, ns, name, errs, err, s.noteFor(m))
+}
+
+// hold marks file as held (s.mu is held).
+func (s *schemaCheck) hold(file string) {
+	if s.held == nil {
+		s.held = map[string]bool{}
+	}
+	s.held[file] = true
+}
+
+// holds reports whether a document of file waits for the tree's CRDs or is one: its result is
+// not the file's alone.
+func (s *schemaCheck) holds(file string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held[file]
 }
 
 // noteFor is fluxNote for a Flux object, "" for any other.

@@ -1,0 +1,309 @@
+package linter
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"runtime/debug"
+
+	"github.com/openova-io/ova-lint/linter/cache"
+	"github.com/openova-io/ova-lint/linter/finding"
+	"github.com/openova-io/ova-lint/linter/graph"
+	"github.com/openova-io/ova-lint/linter/loader"
+	"github.com/openova-io/ova-lint/linter/waiver"
+	"github.com/openova-io/ova-lint/policies"
+)
+
+// CacheOptions turn on the result cache: each file's own results (the findings and repo facts
+// of its documents) are kept in Dir, keyed by the file's bytes and path and by the fingerprint
+// of everything that judged it. The repo pass, the Flux graph (builds and renders, which depend
+// on many files) and the schema check of kinds whose schema only the tree's CRDs give are
+// computed on every run.
+type CacheOptions struct {
+	// Dir holds the cache (cache.DefaultDir for the user's cache directory).
+	Dir string
+	// Identity names the program and the rules it was given: its version and the sources of
+	// --policy directories (see PolicyIdentity). A build without a version adds its
+	// executable's identity (size and time), so a rebuilt binary does not reuse results.
+	Identity string
+	// MaxBytes caps the cache directory; 0 means cache.DefaultMaxBytes.
+	MaxBytes int64
+	// Report, when set, is told at the end of the file pass how the cache went, or why it
+	// could not be used (the run then goes on uncached).
+	Report func(cache.Stats, error)
+}
+
+// PolicyIdentity hashes the Rego sources under dirs (the --policy directories), for
+// CacheOptions.Identity.
+func PolicyIdentity(dirs []string) (string, error) {
+	h := cache.NewHasher()
+	for _, dir := range dirs {
+		h.String(dir)
+		if err := hashTree(h, os.DirFS(dir)); err != nil {
+			return "", fmt.Errorf("policy directory %s: %w", dir, err)
+		}
+	}
+	return h.Sum().String(), nil
+}
+
+// hashTree adds every file under fsys (path and bytes, in walk order) to h.
+func hashTree(h *cache.Hasher, fsys fs.FS) error {
+	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		h.String(p).Bytes(b)
+		return nil
+	})
+}
+
+// resultCache is the cache of one run.
+type resultCache struct {
+	session     *cache.Session
+	fingerprint []byte
+	report      func(cache.Stats, error)
+}
+
+// openCache opens the cache for this run's engine fingerprint: the caller's identity, the
+// embedded rules, the rule catalogue as configured, the whole effective configuration, the
+// Flux version and where it came from, the schema catalogue options and the loader's limits.
+// It returns nil when the cache is off or cannot be used (the run is then uncached).
+func (l *Linter) openCache(fluxVersion, fluxSource string) *resultCache {
+	co := l.opts.Cache
+	if co == nil || co.Dir == "" {
+		return nil
+	}
+	fail := func(err error) *resultCache {
+		if co.Report != nil {
+			co.Report(cache.Stats{}, err)
+		}
+		return nil
+	}
+	h := cache.NewHasher().String("ova-lint result cache v1", co.Identity, executableIdentity(co.Identity))
+	if err := hashTree(h, policies.FS); err != nil {
+		return fail(fmt.Errorf("cache fingerprint: %w", err))
+	}
+	parts := []any{l.engine.Rules(), l.cfg, l.cfg.FluxVersionFrom, fluxVersion, fluxSource, l.opts.Schema, l.opts.Limits}
+	for _, p := range parts {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return fail(fmt.Errorf("cache fingerprint: %w", err))
+		}
+		h.Bytes(b)
+	}
+	fp := h.Sum()
+	s, err := cache.Open(co.Dir, fp.String(), cache.Options{MaxBytes: co.MaxBytes})
+	if err != nil {
+		return fail(err)
+	}
+	return &resultCache{session: s, fingerprint: fp[:], report: co.Report}
+}
+
+// executableIdentity is, for a build without a version (a development build), the running
+// executable's path, size and modification time.
+func executableIdentity(identity string) string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" && identity != "" {
+		return ""
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "unknown executable"
+	}
+	info, err := os.Stat(exe)
+	if err != nil {
+		return "unknown executable"
+	}
+	return fmt.Sprintf("%s %d %d", exe, info.Size(), info.ModTime().UnixNano())
+}
+
+// close writes the cache; a cache that cannot be written only costs the next run time.
+func (c *resultCache) close() {
+	if c == nil {
+		return
+	}
+	st := c.session.Stats()
+	err := c.session.Close()
+	if c.report != nil {
+		c.report(st, err)
+	}
+}
+
+// key addresses one file's results: its bytes, its paths and whether it is a patch.
+func (c *resultCache) key(f loader.File, data []byte, patch bool) cache.Key {
+	p := "file"
+	if patch {
+		p = "patch"
+	}
+	return cache.NewHasher().Bytes(c.fingerprint).String(f.Display, f.Rel, f.Root, p).Bytes(data).Sum()
+}
+
+// lintFileCached is lintFile through the cache: a file seen before with the same bytes under
+// the same fingerprint takes its results from the cache; a file whose documents need the
+// whole tree's CRDs for their schema (or are CRDs) is always linted.
+func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, f loader.File, schemas *schemaCheck, patch bool) fileResult {
+	if c == nil || f.OSPath == loader.Stdin {
+		return l.lintFile(ctx, f, schemas, patch)
+	}
+	data, err := l.read(f)
+	if err != nil {
+		return fileResult{err: fmt.Errorf("read %s: %w", f.Display, err)}
+	}
+	k := c.key(f, data, patch)
+	if raw, ok := c.session.Get(k); ok {
+		if res, reparse, err := decodeResult(raw); err == nil {
+			if reparse {
+				l.reparse(f, data, &res)
+			}
+			return res
+		}
+		c.session.Drop(k) // did not decode: recomputed below, never trusted
+	}
+	res := l.lintData(ctx, f, data, schemas, patch)
+	if res.err == nil && (schemas == nil || !schemas.holds(f.Display)) {
+		if raw, err := encodeResult(res); err == nil {
+			c.session.Put(k, raw)
+		}
+	}
+	return res
+}
+
+// reparse recovers what a cached result does not keep because it holds YAML nodes: the
+// documents the Flux graph reads, the chart of a Chart.yaml and the waiver annotations.
+func (l *Linter) reparse(f loader.File, data []byte, res *fileResult) {
+	docs, _ := loader.Parse(data, l.opts.Limits)
+	for _, doc := range docs {
+		kind, ns, name := Identity(doc.Object)
+		if s, ok := waiver.SiteOf(f.Display, doc.Node, doc.Object, kind, ns, name); ok {
+			res.waivers = append(res.waivers, s)
+		}
+		if m, ok := doc.Object.(map[string]any); ok {
+			if graph.Relevant(m) {
+				res.graph = append(res.graph, graph.Doc{Rel: f.Rel, Index: doc.Index, Object: m, Node: doc.Node})
+			}
+			if ch, ok := graph.ChartOf(f.Rel, m); ok {
+				res.chart = &ch
+			}
+		}
+	}
+}
+
+// encodeResult writes a file's result; needsParse is kept so a hit knows to reparse.
+func encodeResult(r fileResult) ([]byte, error) {
+	var w cache.Writer
+	w.Bool(r.binary)
+	w.Bool(r.patch)
+	w.Int(r.documents)
+	w.Bool(len(r.graph) > 0 || r.chart != nil || len(r.waivers) > 0)
+	writeFindings(&w, r.findings)
+	w.Int(len(r.docs))
+	for _, d := range r.docs {
+		w.Int(d.index)
+		writeFindings(&w, d.findings)
+		w.Int(len(d.facts))
+		for _, f := range d.facts {
+			w.Value(f)
+		}
+	}
+	return w.Bytes()
+}
+
+func decodeResult(raw []byte) (r fileResult, reparse bool, err error) {
+	rd := cache.NewReader(raw)
+	r.binary = rd.Bool()
+	r.patch = rd.Bool()
+	r.documents = rd.Int()
+	reparse = rd.Bool()
+	r.findings = readFindings(rd)
+	if n := rd.Len(); n > 0 {
+		r.docs = make([]docResult, n)
+		for i := range r.docs {
+			d := &r.docs[i]
+			d.index = rd.Int()
+			d.findings = readFindings(rd)
+			if nf := rd.Len(); nf > 0 {
+				d.facts = make([]map[string]any, nf)
+				for j := range d.facts {
+					m, ok := rd.Value().(map[string]any)
+					if !ok {
+						return fileResult{}, false, fmt.Errorf("cache: a fact is not an object")
+					}
+					d.facts[j] = m
+				}
+			}
+		}
+	}
+	if err := rd.Done(); err != nil {
+		return fileResult{}, false, err
+	}
+	return r, reparse, nil
+}
+
+func writeFindings(w *cache.Writer, fs []finding.Finding) {
+	w.Int(len(fs))
+	for _, f := range fs {
+		w.String(f.Rule)
+		w.String(f.Severity)
+		w.String(f.File)
+		w.Int(f.Line)
+		w.Int(f.Column)
+		w.String(f.Kind)
+		w.String(f.Namespace)
+		w.String(f.Name)
+		w.String(f.Message)
+		w.Strings(f.Chain)
+		w.String(f.Path)
+		w.String(f.Problem)
+		w.String(f.Fix)
+		w.String(f.Source)
+		w.String(f.Unfixable)
+		w.Int(len(f.Edits))
+		for _, e := range f.Edits {
+			w.Value(e.Path)
+			w.Value(e.Value)
+			w.Bool(e.Remove)
+		}
+		if len(f.Replacements) > 0 {
+			w.Value(struct{}{}) // computed later by the fixer, never by a file's lint: refuse
+		}
+	}
+}
+
+func readFindings(r *cache.Reader) []finding.Finding {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]finding.Finding, n)
+	for i := range out {
+		f := &out[i]
+		f.Rule = r.String()
+		f.Severity = r.String()
+		f.File = r.String()
+		f.Line = r.Int()
+		f.Column = r.Int()
+		f.Kind = r.String()
+		f.Namespace = r.String()
+		f.Name = r.String()
+		f.Message = r.String()
+		f.Chain = r.Strings()
+		f.Path = r.String()
+		f.Problem = r.String()
+		f.Fix = r.String()
+		f.Source = r.String()
+		f.Unfixable = r.String()
+		if ne := r.Len(); ne > 0 {
+			f.Edits = make([]finding.Edit, ne)
+			for j := range f.Edits {
+				p, _ := r.Value().([]any)
+				f.Edits[j] = finding.Edit{Path: p, Value: r.Value(), Remove: r.Bool()}
+			}
+		}
+	}
+	return out
+}

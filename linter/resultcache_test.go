@@ -1,0 +1,236 @@
+package linter_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/openova-io/ova-lint/linter"
+	"github.com/openova-io/ova-lint/linter/cache"
+	"github.com/openova-io/ova-lint/linter/config"
+	"github.com/openova-io/ova-lint/linter/engine"
+	"github.com/openova-io/ova-lint/linter/finding"
+	"github.com/openova-io/ova-lint/linter/schema"
+)
+
+// cachedLinter lints with one configuration, uncached or through a cache directory.
+type cachedLinter struct {
+	eng *engine.Engine
+	cfg *config.Config
+}
+
+func newCachedLinter(t *testing.T, cfg *config.Config) cachedLinter {
+	t.Helper()
+	eng, err := engine.New(context.Background(), engine.Options{Config: cfg})
+	require.NoError(t, err)
+	return cachedLinter{eng, cfg}
+}
+
+// lint lints dir; with a cache directory it returns what the cache said.
+func (c cachedLinter) lint(t *testing.T, dir, cacheDir string) (*finding.Report, cache.Stats) {
+	t.Helper()
+	opts := linter.Options{Schema: &schema.Options{KubernetesVersion: c.cfg.KubernetesVersion, FluxVersion: c.cfg.FluxVersion}, Root: dir}
+	var st cache.Stats
+	var stErr error
+	reported := false
+	if cacheDir != "" {
+		opts.Cache = &linter.CacheOptions{Dir: cacheDir, Identity: "test", Report: func(s cache.Stats, err error) {
+			st, stErr, reported = s, err, true
+		}}
+	}
+	rep, err := linter.New(c.eng, c.cfg, opts).Lint(context.Background(), []string{dir})
+	require.NoError(t, err)
+	if cacheDir != "" {
+		require.True(t, reported, "the cache reports how it went")
+		require.NoError(t, stErr)
+	}
+	return rep, st
+}
+
+func configOf(t *testing.T, dir string) *config.Config {
+	t.Helper()
+	found, err := config.Find(dir)
+	require.NoError(t, err)
+	cfg, err := config.Load(found)
+	require.NoError(t, err)
+	return cfg
+}
+
+// TestCacheFixtures: over every fixture case, the run that fills the cache and the run that
+// reads it report exactly what an uncached run reports.
+func TestCacheFixtures(t *testing.T) {
+	for _, c := range fixtureCases(t) {
+		t.Run(c.Rule+"/"+c.Name, func(t *testing.T) {
+			dir, err := filepath.Abs(c.Dir)
+			require.NoError(t, err)
+			t.Chdir(dir)
+			l := newCachedLinter(t, configOf(t, dir))
+			cold, _ := l.lint(t, dir, "")
+			cacheDir := t.TempDir()
+			first, st := l.lint(t, dir, cacheDir)
+			assert.Equal(t, cold, first, "the run that fills the cache")
+			assert.Zero(t, st.Hits)
+			warm, st := l.lint(t, dir, cacheDir)
+			assert.Equal(t, cold, warm, "the run that reads the cache")
+			assert.Zero(t, st.Added, "nothing changed: nothing to compute")
+			assert.Equal(t, st.Read, st.Hits, "every entry is used")
+		})
+	}
+}
+
+func write(t *testing.T, path, text string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+}
+
+// TestCacheEditedTree edits a tree between runs: each cached run reports what an uncached run
+// of the same tree reports, recomputing only what changed.
+func TestCacheEditedTree(t *testing.T) {
+	demo, err := filepath.Abs("../fixtures/demo")
+	require.NoError(t, err)
+	dir := filepath.Join(t.TempDir(), "repo")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(demo)))
+	t.Chdir(dir)
+	cacheDir := t.TempDir()
+	cfg := configOf(t, dir)
+	steps := []struct {
+		name string
+		edit func(t *testing.T)
+		// changed config: a new fingerprint, nothing from the cache
+		cfg func() *config.Config
+		// minHits is the least number of files taken from the cache
+		minHits int
+	}{
+		{name: "first run", edit: func(*testing.T) {}},
+		{name: "unchanged", edit: func(*testing.T) {}, minHits: 3},
+		{name: "a file changed", edit: func(t *testing.T) {
+			// the findings of this file move down a line, and kustomization-prune is gone
+			p := filepath.Join(dir, "clusters/fsn1/staging/billing.yaml")
+			raw, err := os.ReadFile(p)
+			require.NoError(t, err)
+			text := strings.Replace(string(raw), "  interval: 1m\n", "  # edited\n  interval: 1m\n", 1)
+			write(t, p, strings.Replace(text, "prune: false", "prune: true", 1))
+		}, minHits: 3},
+		{name: "a file added", edit: func(t *testing.T) {
+			write(t, filepath.Join(dir, "platform/extra/secret.yaml"), "apiVersion: v1\nkind: Secret\nmetadata:\n  name: extra\n  namespace: billing\nstringData:\n  password: plain-text-here\n")
+		}, minHits: 3},
+		{name: "a file removed", edit: func(t *testing.T) {
+			require.NoError(t, os.Remove(filepath.Join(dir, "platform/extra/secret.yaml")))
+		}, minHits: 3},
+		{name: "a parameter changed", edit: func(*testing.T) {}, cfg: func() *config.Config {
+			c := *cfg
+			c.Params = map[string]any{}
+			for k, v := range cfg.Params {
+				c.Params[k] = v
+			}
+			c.Params["gitea"] = map[string]any{"url_pattern": "^https://git\\.example\\.org/.*$"}
+			return &c
+		}},
+	}
+	var previous *finding.Report
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			s.edit(t)
+			c := cfg
+			if s.cfg != nil {
+				c = s.cfg()
+			}
+			l := newCachedLinter(t, c)
+			cold, _ := l.lint(t, dir, "")
+			got, st := l.lint(t, dir, cacheDir)
+			assert.Equal(t, cold, got)
+			if previous != nil && s.name != "unchanged" {
+				assert.NotEqual(t, previous, cold, "the edit changes the findings")
+			}
+			previous = cold
+			if s.minHits == 0 {
+				assert.Zero(t, st.Hits, "a new fingerprint takes nothing from the cache")
+			} else {
+				assert.GreaterOrEqual(t, st.Hits, s.minHits)
+			}
+		})
+	}
+}
+
+// TestCacheCorruptEntry damages the cache between runs: the damaged entries are recomputed,
+// and the run reports what an uncached run reports.
+func TestCacheCorruptEntry(t *testing.T) {
+	demo, err := filepath.Abs("../fixtures/demo")
+	require.NoError(t, err)
+	t.Chdir(demo)
+	l := newCachedLinter(t, configOf(t, demo))
+	cold, _ := l.lint(t, demo, "")
+	damages := []struct {
+		name   string
+		damage func([]byte) []byte
+	}{
+		{"every payload byte flipped", func(b []byte) []byte {
+			// past the header, flip one bit of every 7th byte: every record's checksum fails
+			for i := 64; i < len(b); i += 7 {
+				b[i] ^= 0x10
+			}
+			return b
+		}},
+		{"truncated", func(b []byte) []byte { return b[:len(b)/2] }},
+		{"emptied", func([]byte) []byte { return nil }},
+	}
+	for _, d := range damages {
+		t.Run(d.name, func(t *testing.T) {
+			cacheDir := t.TempDir()
+			_, st := l.lint(t, demo, cacheDir)
+			require.Positive(t, st.Added)
+			packs, err := filepath.Glob(filepath.Join(cacheDir, "*.pack"))
+			require.NoError(t, err)
+			require.Len(t, packs, 1)
+			raw, err := os.ReadFile(packs[0])
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(packs[0], d.damage(raw), 0o644))
+
+			got, st := l.lint(t, demo, cacheDir)
+			assert.Equal(t, cold, got)
+			assert.Less(t, st.Hits, st.Added+st.Hits, "damaged entries were recomputed")
+			// and the cache is whole again
+			again, st := l.lint(t, demo, cacheDir)
+			assert.Equal(t, cold, again)
+			assert.Zero(t, st.Added)
+			assert.Zero(t, st.Corrupt)
+		})
+	}
+}
+
+// TestCacheConcurrentRuns runs several lints at once on one cache directory.
+func TestCacheConcurrentRuns(t *testing.T) {
+	demo, err := filepath.Abs("../fixtures/demo")
+	require.NoError(t, err)
+	t.Chdir(demo)
+	l := newCachedLinter(t, configOf(t, demo))
+	cold, _ := l.lint(t, demo, "")
+	cacheDir := t.TempDir()
+	const runs = 6
+	reps := make([]*finding.Report, runs)
+	var wg sync.WaitGroup
+	for i := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 3 {
+				reps[i], _ = l.lint(t, demo, cacheDir)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, r := range reps {
+		assert.Equal(t, cold, r, "run %d", i)
+	}
+	got, st := l.lint(t, demo, cacheDir)
+	assert.Equal(t, cold, got)
+	assert.Zero(t, st.Added)
+	assert.Zero(t, st.Corrupt)
+}
