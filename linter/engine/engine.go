@@ -39,11 +39,13 @@ type Options struct {
 type Engine struct {
 	// all evaluates every rule (repo pass, syntax errors, inputs without an object).
 	all query
-	// byKind evaluates, for an object of a kind some rule declares in custom.kinds, the rules
-	// that declare it plus the rules that declare no kinds; other kinds use anyKind. A rule
-	// that declares an empty list runs only in all.
-	byKind  map[string]query
-	anyKind query
+	// selected holds the query of each (kind, producer) class: the rules whose custom.kinds
+	// and custom.producers admit it (absent: every kind or producer). kinds and producers
+	// number the kinds and producers some rule names; any other is class 0. A rule that
+	// declares an empty kinds list runs only in all.
+	selected  [][]query
+	kinds     map[string]int
+	producers map[string]int
 
 	byPackage map[string]*Rule
 	rules     []*Rule
@@ -124,30 +126,67 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params, "apis": apis}}, inmem.OptReturnASTValuesOnRead(true))
-	e := &Engine{byPackage: map[string]*Rule{}, byKind: map[string]query{}}
+	e := &Engine{byPackage: map[string]*Rule{}}
 	if e.all, err = prepare(ctx, compiler, store, rules, func(*Rule) bool { return true }); err != nil {
 		return nil, err
 	}
-	if e.anyKind, err = prepare(ctx, compiler, store, rules, func(r *Rule) bool { return r.Kinds == nil }); err != nil {
+	if err := e.prepareSelected(ctx, compiler, store, rules); err != nil {
 		return nil, err
-	}
-	for _, r := range rules {
-		for _, kind := range r.Kinds {
-			if _, done := e.byKind[kind]; done {
-				continue
-			}
-			q, err := prepare(ctx, compiler, store, rules, func(r *Rule) bool { return r.Kinds == nil || slices.Contains(r.Kinds, kind) })
-			if err != nil {
-				return nil, err
-			}
-			e.byKind[kind] = q
-		}
 	}
 	for _, r := range rules {
 		e.byPackage[r.Package] = r
 		e.rules = append(e.rules, r)
 	}
 	return e, nil
+}
+
+// prepareSelected prepares one query per (kind, producer) class; classes that select the same
+// rules share one prepared query.
+func (e *Engine) prepareSelected(ctx context.Context, compiler *ast.Compiler, store storage.Store, rules []*Rule) error {
+	kindNames, prodNames := []string{""}, []string{""} // index 0: any other kind / producer
+	e.kinds, e.producers = map[string]int{}, map[string]int{}
+	for _, r := range rules {
+		for _, k := range r.Kinds {
+			if _, ok := e.kinds[k]; !ok {
+				e.kinds[k] = len(kindNames)
+				kindNames = append(kindNames, k)
+			}
+		}
+		for _, p := range r.Producers {
+			if _, ok := e.producers[p]; !ok {
+				e.producers[p] = len(prodNames)
+				prodNames = append(prodNames, p)
+			}
+		}
+	}
+	shared := map[string]query{}
+	e.selected = make([][]query, len(kindNames))
+	for ki := range kindNames {
+		e.selected[ki] = make([]query, len(prodNames))
+		for pi := range prodNames {
+			include := func(r *Rule) bool {
+				kindOK := r.Kinds == nil || (ki > 0 && slices.Contains(r.Kinds, kindNames[ki]))
+				prodOK := r.Producers == nil || (pi > 0 && slices.Contains(r.Producers, prodNames[pi]))
+				return kindOK && prodOK
+			}
+			var key strings.Builder
+			for _, r := range rules {
+				if include(r) {
+					key.WriteString(r.Package + ",")
+				}
+			}
+			q, ok := shared[key.String()]
+			if !ok {
+				var err error
+				if q, err = prepare(ctx, compiler, store, rules, include); err != nil {
+					return err
+				}
+				shared[key.String()] = q
+			}
+			e.selected[ki][pi] = q
+		}
+	}
+	return nil
 }
 
 // Rules returns the catalogue, sorted by id, disabled rules included.
@@ -233,9 +272,9 @@ func (e *Engine) Eval(ctx context.Context, input ast.Value) (Result, error) {
 	return res, nil
 }
 
-// queryFor picks the query for an input: by the kind of input.object ("" when it has none), or
-// every rule when the input has no object (the repo pass, a file that did not parse) or carries
-// loader diagnostics (input.parse: duplicate keys).
+// queryFor picks the query for an input: by the kind of input.object ("" when it has none) and
+// the producer of input.origin, or every rule when the input has no object (the repo pass, a
+// file that did not parse) or carries loader diagnostics (input.parse: duplicate keys).
 func (e *Engine) queryFor(input ast.Value) query {
 	obj, ok := input.(ast.Object)
 	if !ok {
@@ -245,18 +284,29 @@ func (e *Engine) queryFor(input ast.Value) query {
 	if o == nil || obj.Get(ast.InternedTerm("parse")) != nil || obj.Get(ast.InternedTerm("render_error")) != nil {
 		return e.all
 	}
-	kind := ""
-	if oo, ok := o.Value.(ast.Object); ok {
-		if k := oo.Get(ast.InternedTerm("kind")); k != nil {
-			if s, ok := k.Value.(ast.String); ok {
-				kind = string(s)
-			}
+	kind, _ := stringAt(o.Value, "kind") // "" when absent (Chart.yaml): the rules that name ""
+	ki := e.kinds[kind]
+	pi := 0
+	if origin := obj.Get(ast.InternedTerm("origin")); origin != nil {
+		if p, ok := stringAt(origin.Value, "producer"); ok {
+			pi = e.producers[p]
 		}
 	}
-	if q, ok := e.byKind[kind]; ok {
-		return q
+	return e.selected[ki][pi]
+}
+
+// stringAt returns the string under key of an object value.
+func stringAt(v ast.Value, key string) (string, bool) {
+	oo, ok := v.(ast.Object)
+	if !ok {
+		return "", false
 	}
-	return e.anyKind
+	t := oo.Get(ast.InternedTerm(key))
+	if t == nil {
+		return "", false
+	}
+	s, ok := t.Value.(ast.String)
+	return string(s), ok
 }
 
 func toViolation(rule *Rule, v map[string]any) Violation {

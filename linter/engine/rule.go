@@ -36,8 +36,12 @@ type Rule struct {
 	// without a kind, such as Chart.yaml); absent means every document, an empty list none
 	// (findings produced in Go, repo-pass or loader-diagnostic rules). The engine evaluates a
 	// rule only for objects of its kinds; the Rego still checks the kind.
-	Kinds   []string `json:"kinds,omitempty"`
-	Sources []Source `json:"sources"`
+	Kinds []string `json:"kinds,omitempty"`
+	// Producers are the producers (input.origin.producer: file, admission, kustomize, helm) of
+	// the documents the rule looks at (custom.producers); absent means every producer. The
+	// engine evaluates the rule only for documents of these producers; the Rego still checks.
+	Producers []string `json:"producers,omitempty"`
+	Sources   []Source `json:"sources"`
 	// Params are the parameters the rule reads (custom.params): the dotted path under params:
 	// ("gitea.url_pattern") to its JSON schema ({type: string, format: regex}). The
 	// configuration is validated against them when it loads (config.Catalogue).
@@ -117,6 +121,18 @@ func ruleFromAnnotations(pkg string, a *ast.Annotations, params map[string]any) 
 			}
 			r.Kinds = append(r.Kinds, s)
 		}
+	}
+	if prods, ok := a.Custom["producers"].([]any); ok {
+		r.Producers = []string{}
+		for _, x := range prods {
+			s, ok := x.(string)
+			if !ok || s == "" {
+				return nil, fmt.Errorf("custom.producers must list producer names (file, admission, kustomize, helm)")
+			}
+			r.Producers = append(r.Producers, s)
+		}
+	} else if _, ok := a.Custom["producers"]; ok {
+		return nil, fmt.Errorf("custom.producers must be a list of producer names")
 	}
 	if p, ok := a.Custom["params"]; ok {
 		m, ok := p.(map[string]any)

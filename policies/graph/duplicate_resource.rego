@@ -13,6 +13,7 @@
 #   severity: error
 #   scope: repo
 #   runs: [cli]
+#   producers: [kustomize, helm]
 package ova.rules.duplicate_resource
 
 import data.ova.lib.k8s

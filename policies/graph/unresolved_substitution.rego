@@ -17,6 +17,7 @@
 #   severity: error
 #   scope: object
 #   runs: [cli]
+#   producers: [kustomize, helm]
 #   params:
 #     substitution.leftover_patterns: {type: array, items: {type: string, format: regex}}
 #     substitution.check_rendered: {type: boolean}

@@ -22,6 +22,8 @@
 #   severity: warning
 #   scope: object
 #   runs: [cli, admission]
+#   # every kind of the carried Flux catalogues (data.ova.apis.flux; a test keeps the list whole)
+#   kinds: [HelmRelease, ImagePolicy, ImageRepository, ImageUpdateAutomation, Kustomization, Alert, Provider, Receiver, ArtifactGenerator, Bucket, ExternalArtifact, GitRepository, HelmChart, HelmRepository, OCIRepository]
 #   fix: sets apiVersion to the kind's storage version in the configured Flux release, when that version's schema accepts the object (not for a version only a later Flux serves)
 package ova.rules.flux_api_version
 

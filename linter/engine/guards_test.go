@@ -1,0 +1,87 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/openova-io/ova-lint/linter/schema"
+)
+
+// TestAPIVersionRuleKinds: flux-api-version and kubernetes-api-version declare custom.kinds
+// so the engine skips them for other kinds; the lists must hold every kind of the carried
+// catalogues (data.ova.apis), or a new Flux kind or a newly removed Kubernetes API would go
+// unjudged.
+func TestAPIVersionRuleKinds(t *testing.T) {
+	eng, err := New(context.Background(), Options{})
+	require.NoError(t, err)
+	apis, err := schema.APIs()
+	require.NoError(t, err)
+	kindOf := func(key string) string { return key[strings.LastIndexByte(key, '/')+1:] }
+
+	flux := eng.Rule("flux-api-version")
+	require.NotNil(t, flux)
+	lines, ok := apis["flux"].(map[string]any)
+	require.True(t, ok)
+	require.NotEmpty(t, lines)
+	for line, kinds := range lines {
+		for key := range kinds.(map[string]any) {
+			assert.Contains(t, flux.Kinds, kindOf(key), "Flux %s kind %s is missing from flux-api-version's custom.kinds", line, key)
+		}
+	}
+
+	kube := eng.Rule("kubernetes-api-version")
+	require.NotNil(t, kube)
+	removed, ok := apis["kubernetes"].(map[string]any)["removed"].(map[string]any)
+	require.True(t, ok)
+	require.NotEmpty(t, removed)
+	for key := range removed {
+		assert.Contains(t, kube.Kinds, kindOf(key), "removed API %s: its kind is missing from kubernetes-api-version's custom.kinds", key)
+	}
+}
+
+// TestQuerySelection: a document is evaluated against the rules whose custom.kinds and
+// custom.producers admit it, and only those.
+func TestQuerySelection(t *testing.T) {
+	eng, err := New(context.Background(), Options{})
+	require.NoError(t, err)
+	selected := func(kind any, producer string) []string {
+		obj := map[string]any{"apiVersion": "v1"}
+		if kind != nil {
+			obj["kind"] = kind
+		}
+		in, err := ast.InterfaceToValue(map[string]any{"object": obj, "origin": map[string]any{"producer": producer}})
+		require.NoError(t, err)
+		var ids []string
+		for _, o := range eng.queryFor(in).outputs {
+			if !o.fact || len(ids) == 0 || ids[len(ids)-1] != o.rule.ID {
+				ids = append(ids, o.rule.ID)
+			}
+		}
+		return ids
+	}
+	cm := selected("ConfigMap", "file")
+	assert.Contains(t, cm, "no-sops")
+	for _, id := range []string{"flux-api-version", "kubernetes-api-version", "duplicate-resource", "unresolved-substitution", "gitea-url"} {
+		assert.NotContains(t, cm, id)
+	}
+	built := selected("ConfigMap", "kustomize")
+	assert.Contains(t, built, "duplicate-resource")
+	assert.Contains(t, built, "unresolved-substitution")
+	assert.Contains(t, selected("ConfigMap", "helm"), "duplicate-resource")
+	assert.NotContains(t, selected("ConfigMap", "admission"), "unresolved-substitution")
+
+	git := selected("GitRepository", "admission")
+	for _, id := range []string{"flux-api-version", "gitea-url", "no-sops"} {
+		assert.Contains(t, git, id)
+	}
+	assert.NotContains(t, git, "kubernetes-api-version")
+	assert.Contains(t, selected("Ingress", "file"), "kubernetes-api-version")
+	assert.Contains(t, selected(nil, "file"), "chart-name") // no kind: the rules that name ""
+	assert.Contains(t, selected("SomeCRD", "file"), "no-sops")
+	assert.NotContains(t, selected("SomeCRD", "file"), "chart-name")
+}
