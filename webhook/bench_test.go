@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -85,4 +86,77 @@ func BenchmarkHandlerParallel(b *testing.B) {
 			_ = e.handler.Handle(ctx, req)
 		}
 	})
+}
+
+// largeConfigMaps are two ConfigMaps of about 1 MiB that Flux applies: a Grafana dashboard (one
+// key holding 1 MiB of JSON) and 20,000 small keys. Their review must cost time linear in their
+// size (≤ 20 ms in-process, issue 12).
+func largeConfigMaps(b *testing.B) map[string][]byte {
+	b.Helper()
+	// A dashboard: panels of targets, the shape Grafana exports, until the text passes 1 MiB.
+	var panels []any
+	var size int
+	for i := 0; size < 1<<20; i++ {
+		p := map[string]any{
+			"id": i, "type": "timeseries", "title": fmt.Sprintf("Requests per second %d", i),
+			"gridPos":    map[string]any{"h": 8, "w": 12, "x": (i % 2) * 12, "y": i / 2 * 8},
+			"datasource": map[string]any{"type": "prometheus", "uid": "${datasource}"},
+			"targets": []any{map[string]any{
+				"expr":         fmt.Sprintf(`sum(rate(http_requests_total{namespace="$namespace",pod=~"api-%d.*"}[$__rate_interval])) by (code)`, i),
+				"legendFormat": "{{code}}", "refId": "A",
+			}},
+			"fieldConfig": map[string]any{"defaults": map[string]any{"unit": "reqps", "color": map[string]any{"mode": "palette-classic"}}},
+		}
+		raw, err := json.Marshal(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += len(raw)
+		panels = append(panels, p)
+	}
+	dashboard, err := json.Marshal(map[string]any{"title": "API", "uid": "api", "schemaVersion": 39, "panels": panels})
+	if err != nil {
+		b.Fatal(err)
+	}
+	grafana := fluxApplied(map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "grafana-dashboard-api", "namespace": "monitoring", "labels": map[string]any{"grafana_dashboard": "1"}},
+		"data":     map[string]any{"api.json": string(dashboard)},
+	})
+	keys := map[string]any{}
+	for i := range 20000 {
+		keys[fmt.Sprintf("key-%05d", i)] = fmt.Sprintf("value %05d of a small setting", i)
+	}
+	small := fluxApplied(map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "settings", "namespace": "apps"},
+		"data":     keys,
+	})
+	return map[string][]byte{
+		"ConfigMap/grafana-1MiB":      reviewJSON(b, request{op: admissionv1.Create, obj: grafana}),
+		"ConfigMap/20000-keys":        reviewJSON(b, request{op: admissionv1.Create, obj: small}),
+		"ConfigMap/20000-keys/update": reviewJSON(b, request{op: admissionv1.Update, obj: small, old: small}),
+	}
+}
+
+// BenchmarkHandlerLarge is the handler on the large ConfigMaps: size in, time out, linear.
+func BenchmarkHandlerLarge(b *testing.B) {
+	e := newEnv(b, "")
+	for name, body := range largeConfigMaps(b) {
+		var review admissionv1.AdmissionReview
+		if err := json.Unmarshal(body, &review); err != nil {
+			b.Fatal(err)
+		}
+		req := admission.Request{AdmissionRequest: *review.Request}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.SetBytes(int64(len(review.Request.Object.Raw)))
+			for b.Loop() {
+				if resp := e.handler.Handle(ctx, req); resp.Result != nil && resp.Result.Code >= 500 {
+					b.Fatal(resp.Result.Message)
+				}
+			}
+		})
+	}
 }

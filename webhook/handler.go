@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -373,27 +372,4 @@ func FieldPath(path []any) string {
 		}
 	}
 	return b.String()
-}
-
-// decodeObject decodes an AdmissionReview object as the engine expects it. Server-side
-// bookkeeping that no Git file carries (metadata.managedFields) is dropped.
-func decodeObject(raw []byte) (map[string]any, error) {
-	if len(raw) == 0 {
-		return nil, errors.New("the request carries no object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil {
-		// The decoder's message may quote object bytes: report only where it failed.
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, fmt.Errorf("object is not valid JSON (byte %d)", se.Offset)
-		}
-		return nil, errors.New("object is not a JSON object")
-	}
-	if md, ok := obj["metadata"].(map[string]any); ok {
-		delete(md, "managedFields")
-	}
-	return obj, nil
 }
