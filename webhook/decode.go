@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -183,14 +185,80 @@ func (d *astDecoder) value() (ast.Value, error) {
 // (encoding/json turns invalid bytes into U+FFFD).
 func (d *astDecoder) str() (string, error) {
 	start := d.pos
-	if !d.skipStr() && utf8.Valid(d.data[start+1:d.pos-1]) {
-		return string(d.data[start+1 : d.pos-1]), nil
+	escaped := d.skipStr()
+	text := d.data[start+1 : d.pos-1]
+	if !escaped && utf8.Valid(text) {
+		return string(text), nil
 	}
-	var s string
-	if err := json.Unmarshal(d.data[start:d.pos], &s); err != nil {
-		return "", errors.New("object is not valid JSON")
+	return unquote(text), nil
+}
+
+// unquote decodes the inside of a JSON string as encoding/json does: escapes, surrogate pairs,
+// and U+FFFD for invalid UTF-8 and lone surrogates.
+func unquote(s []byte) string {
+	b := make([]byte, 0, len(s)+utf8.UTFMax)
+	for r := 0; r < len(s); {
+		c := s[r]
+		switch {
+		case c == '\\':
+			r++
+			switch s[r] {
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				rr := hex4(s[r+1:])
+				r += 5
+				if utf16.IsSurrogate(rr) {
+					if r+6 <= len(s) && s[r] == '\\' && s[r+1] == 'u' {
+						if dec := utf16.DecodeRune(rr, hex4(s[r+2:])); dec != unicode.ReplacementChar {
+							b = utf8.AppendRune(b, dec)
+							r += 6
+							continue
+						}
+					}
+					rr = unicode.ReplacementChar
+				}
+				b = utf8.AppendRune(b, rr)
+				continue
+			default: // '"', '\\', '/'
+				b = append(b, s[r])
+			}
+			r++
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			r++
+		default:
+			rr, size := utf8.DecodeRune(s[r:])
+			b = utf8.AppendRune(b, rr)
+			r += size
+		}
 	}
-	return s, nil
+	return string(b)
+}
+
+// hex4 is the code point of the four hex digits json.Valid checked.
+func hex4(s []byte) rune {
+	var r rune
+	for _, c := range s[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		default:
+			c = c - 'A' + 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 // skipStr moves pos past the string at pos and says whether it has escapes.

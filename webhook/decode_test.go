@@ -14,6 +14,7 @@ var decodeCases = map[string]string{
 	"whitespace":      " \n\t{ \"kind\" : \"ConfigMap\" ,\r\n \"data\" : { \"a\" : \"1\" , \"b\" : [ ] , \"c\" : { } } } \n",
 	"numbers":         `{"kind":"X","spec":{"replicas":3,"ratio":0.25,"big":12345678901234567890,"exp":1e3,"neg":-0,"frac":1.50,"E":2E-2},"n":7}`,
 	"escapes":         `{"kind":"Secret","data":{"quote\"key":"a\\b\/c\u00e9\ud83d\ude00\n\t","plain":"é😀"},"metadata":{"name":"x\u0041"}}`,
+	"surrogates":      "{\"kind\":\"X\",\"data\":{\"lone\":\"\\ud800x\",\"pair\":\"\\ud83d\\ude00\",\"bad pair\":\"\\ud800\\u0041\",\"bytes\":\"\\n\xe3\xff\"}}",
 	"duplicates":      `{"kind":"A","kind":"B","spec":{"a":1,"a":2,"b":[1,{"c":3,"c":4}]},"metadata":{"name":"n","name":"m"}}`,
 	"nested arrays":   `{"kind":"X","spec":[[[]],[{"a":[true,false,null]}],"s",1]}`,
 	"managedFields":   `{"kind":"X","metadata":{"name":"n","managedFields":[{"manager":"kubectl"}]},"spec":{}}`,
