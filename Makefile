@@ -53,11 +53,12 @@ fmt:
 vet:
 	$(GO) vet $(PKGS)
 
-## bench: the whole lint against kubeconform v0.8.0 on generated 1k/10k/50k-document trees
+## bench: the whole lint (--render=off and default) against kubeconform v0.8.0 on generated
+## 50k-document trees of both shapes (gencorpus apps, files)
 ## (wall, CPU, docs/s, peak RSS; medians), then the stage and webhook handler benchmarks
 ## (compare with benchstat)
 bench: build bin/kubeconform
-	$(GO) run ./hack/bench -ova $(BIN) -kubeconform bin/kubeconform -sizes 1000,10000,50000 -runs 5 | tee bench-cli.md
+	$(GO) run ./hack/bench -ova $(BIN) -kubeconform bin/kubeconform -shapes apps,files -sizes 50000 -runs 5 | tee bench-cli.md
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./linter/ ./linter/schema/ ./webhook/... | tee bench.out
 	$(MAKE) bench-graph
 

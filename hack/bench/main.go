@@ -1,13 +1,13 @@
 // Command bench measures the whole lint against kubeconform v0.8.0 on generated GitOps trees of
-// several sizes, in one run so both see the same machine: wall time, CPU time (user+sys of the
-// child), documents per second and peak RSS, median of -runs runs each. `make bench` runs it.
+// both shapes (gencorpus: apps, files), in one run so both see the same machine: wall time, CPU
+// time (user+sys of the child) and peak RSS, median of -runs interleaved runs, in one table
+// (cold.go). `make bench` runs it.
 //
-//	go run ./hack/bench -ova bin/ova-lint -kubeconform bin/kubeconform -sizes 1000,10000,50000
+//	go run ./hack/bench -ova bin/ova-lint -kubeconform bin/kubeconform -shapes apps,files -sizes 50000
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,7 +21,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/openova-io/ova-lint/internal/gencorpus"
 	"github.com/openova-io/ova-lint/linter/schema"
 )
 
@@ -41,7 +40,8 @@ type measure struct {
 func run() error {
 	ova := flag.String("ova", "bin/ova-lint", "ova-lint binary")
 	kc := flag.String("kubeconform", "bin/kubeconform", "kubeconform binary (\"\" to skip the comparison)")
-	sizesFlag := flag.String("sizes", "1000,10000,50000", "corpus sizes in documents")
+	sizesFlag := flag.String("sizes", "50000", "corpus sizes in documents")
+	shapesFlag := flag.String("shapes", "apps,files", "generated tree shapes (gencorpus: apps, files)")
 	runs := flag.Int("runs", 3, "runs per command; the median is reported")
 	cache := flag.String("cache", filepath.Join(os.TempDir(), "ova-lint-bench"), "where corpora and exported schemas are kept between runs")
 	graph := flag.String("graph", "", "instead of the generated trees, time the Flux graph on this tree against graph-script.sh (kustomize build + helm template | kubeconform)")
@@ -75,64 +75,7 @@ func run() error {
 		return graphBench(ctx, *ova, *kc, *kustomize, *helm, location, *graph, *runs)
 	}
 
-	fmt.Printf("| documents | command | wall (median) | CPU (median) | docs/s | peak RSS | exit |\n|---|---|---|---|---|---|---|\n")
-	for _, n := range sizes {
-		dir := filepath.Join(*cache, fmt.Sprintf("corpus-%d", n))
-		docs, err := corpus(dir, n)
-		if err != nil {
-			return err
-		}
-		cmds := []struct {
-			name string
-			argv []string
-		}{
-			{"ova-lint (schemas + rules)", []string{*ova, "lint", "-f", "json", dir}},
-			{"ova-lint --no-schema (rules)", []string{*ova, "lint", "--no-schema", "-f", "json", dir}},
-		}
-		if *kc != "" {
-			cmds = append(cmds, struct {
-				name string
-				argv []string
-			}{"kubeconform v0.8.0 -strict", []string{*kc, "-strict", "-summary", "-schema-location", location, dir}})
-		}
-		medians := map[string]measure{}
-		for _, c := range cmds {
-			var ms []measure
-			for r := 0; r < *runs; r++ {
-				m, err := runOnce(ctx, c.argv)
-				if err != nil {
-					return fmt.Errorf("%s: %w", c.name, err)
-				}
-				ms = append(ms, m)
-			}
-			m := median(ms)
-			medians[c.name] = m
-			fmt.Printf("| %d | %s | %.2f s | %.2f s | %.0f | %.0f MiB | %d |\n", docs, c.name, m.wall.Seconds(), m.cpu.Seconds(), float64(docs)/m.wall.Seconds(), float64(m.rssKB)/1024, m.exit)
-		}
-		if k, ok := medians["kubeconform v0.8.0 -strict"]; ok {
-			o := medians["ova-lint (schemas + rules)"]
-			fmt.Printf("| %d | **ratio ova-lint / kubeconform** | **%.2f×** | %.2f× | | | |\n", docs, o.wall.Seconds()/k.wall.Seconds(), o.cpu.Seconds()/k.cpu.Seconds())
-		}
-	}
-	return nil
-}
-
-// corpus generates the tree once and remembers its document count.
-func corpus(dir string, n int) (int, error) {
-	stamp := filepath.Join(dir, ".gencorpus.json")
-	if raw, err := os.ReadFile(stamp); err == nil {
-		var st gencorpus.Stats
-		if json.Unmarshal(raw, &st) == nil && st.Documents > 0 {
-			return st.Documents, nil
-		}
-	}
-	_ = os.RemoveAll(dir)
-	st, err := gencorpus.Generate(dir, n, 42)
-	if err != nil {
-		return 0, err
-	}
-	raw, _ := json.Marshal(st)
-	return st.Documents, os.WriteFile(stamp, raw, 0o644)
+	return coldBench(ctx, *ova, *kc, location, *cache, parseShapes(*shapesFlag), sizes, *runs)
 }
 
 // runOnce runs argv (with env added to the environment) and measures it.
