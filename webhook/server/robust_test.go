@@ -177,12 +177,17 @@ func handshakeClients(p *serveProc, n int) []*http.Client {
 // TestCertificateRotationUnderLoad: the serving certificate is replaced on disk twice while 50
 // clients send reviews (40 over keep-alive connections, 10 with a TLS handshake per review, all
 // verifying against the CA). No review fails, the server picks each new certificate up from the
-// file events (the poll interval is left at 10 s, longer than the test waits), and new
+// file events (the poll interval is set to an hour), and new
 // handshakes get the newest certificate afterwards. Both ways a certificate lands in the
 // directory: files renamed one after the other (a window with a new key and the old
 // certificate), and the kubelet's atomic symlink swap of a Secret volume.
 func TestCertificateRotationUnderLoad(t *testing.T) {
 	d := gatedDuration(t, 3*time.Second)
+	// strictTiming: each certificate reaches new handshakes within 2 s of its write, while the
+	// load runs. That depends on free cores, so only make loadtest asserts it; make test asserts
+	// that every certificate is picked up from the file events (the poll is set to an hour) and
+	// that no review fails.
+	strictTiming := os.Getenv("OVA_LINT_LOADTEST") == "1"
 	for _, layout := range []struct {
 		name  string
 		write func(testing.TB, string, certPair)
@@ -191,7 +196,7 @@ func TestCertificateRotationUnderLoad(t *testing.T) {
 		{"kubelet atomic writer", writeAtomic},
 	} {
 		t.Run(layout.name, func(t *testing.T) {
-			p := startServe(t, layout.write)
+			p := startServe(t, layout.write, "--cert-poll-interval", "1h")
 			require.Equal(t, int64(1), p.servedSerial(t))
 			clients := append(keepAliveClients(p, 40), handshakeClients(p, 10)...)
 
@@ -220,7 +225,8 @@ func TestCertificateRotationUnderLoad(t *testing.T) {
 			nd, firstDropped := res.count(dropped)
 			assert.Zero(t, nr, "refused: %s", firstRefused)
 			assert.Zero(t, nd, "dropped: %s", firstDropped)
-			require.Equal(t, int64(3), p.servedSerial(t), "the last certificate is served afterwards")
+			require.Eventually(t, func() bool { return p.servedSerial(t) == 3 }, 30*time.Second, 50*time.Millisecond,
+				"the last certificate is served afterwards, from the file events")
 
 			// The handshake clients saw each certificate from shortly after it was written.
 			var handshakes []attempt
@@ -234,9 +240,15 @@ func TestCertificateRotationUnderLoad(t *testing.T) {
 						first = a.end
 					}
 				}
-				require.False(t, first.IsZero(), "certificate %d was never served during the load", r.serial)
+				if first.IsZero() {
+					require.False(t, strictTiming, "certificate %d was never served during the load", r.serial)
+					t.Logf("certificate %d was not served before the load ended (a loaded machine): served afterwards", r.serial)
+					continue
+				}
 				t.Logf("certificate %d served at most %s after it was written", r.serial, first.Sub(rotated[i]).Round(time.Millisecond))
-				assert.Less(t, first.Sub(rotated[i]), 2*time.Second, "reloaded from the file events, not the 10 s poll")
+				if strictTiming {
+					assert.Less(t, first.Sub(rotated[i]), 2*time.Second, "reloaded from the file events at once")
+				}
 				for _, a := range handshakes {
 					if a.start.After(first.Add(100*time.Millisecond)) && a.serial < r.serial {
 						t.Errorf("a handshake %s after certificate %d was first served got certificate %d", a.start.Sub(first), r.serial, a.serial)
