@@ -135,7 +135,7 @@ func (d *astDecoder) value() (ast.Value, error) {
 			if err != nil {
 				return nil, err
 			}
-			obj.Insert(ast.StringTerm(key), ast.NewTerm(v))
+			obj.Insert(ast.InternedTerm(key), ast.NewTerm(v))
 			d.space()
 			if d.data[d.pos] == ',' {
 				d.pos++
