@@ -16,13 +16,13 @@ func TestGraphTree(t *testing.T) {
 	const tree = "testdata/graph"
 	for _, format := range []string{"text", "json", "sarif", "junit", "github", "gitlab"} {
 		t.Run(format, func(t *testing.T) {
-			code, out, errOut := run(t, "lint", "--no-cache", "--format", format, tree)
+			code, out, errOut := run(t, "lint", "--format", format, tree)
 			require.Equal(t, 1, code, errOut)
 			golden(t, "graph/lint."+format, out)
 		})
 	}
 	// the same tree with rendering off: no built or rendered findings, only the files' own
-	code, out, errOut := run(t, "lint", "--no-cache", "--render=off", "--format", "text", tree)
+	code, out, errOut := run(t, "lint", "--render=off", "--format", "text", tree)
 	require.Equal(t, 0, code, errOut)
 	golden(t, "graph/lint-render-off.text", out)
 	for _, format := range []string{"text", "json", "mermaid", "dot"} {
