@@ -217,7 +217,7 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 	}
 	patches, roots := kustomizeLayout(tree.Root, files)
 	results := make([]fileResult, len(files))
-	rc := l.openCache(fluxVersion, fluxSource)
+	rc := l.openCache(fluxVersion, fluxSource, l.opts.Render != RenderOff && !tree.Partial)
 	l.parallel(ctx, len(files), func(i int) {
 		results[i] = l.lintFileCached(ctx, rc, files[i], schemas, patches[files[i].Rel])
 	})

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"runtime/debug"
 
 	"github.com/openova-io/ova-lint/linter/cache"
 	"github.com/openova-io/ova-lint/linter/finding"
@@ -25,8 +24,8 @@ type CacheOptions struct {
 	// Dir holds the cache (cache.DefaultDir for the user's cache directory).
 	Dir string
 	// Identity names the program and the rules it was given: its version and the sources of
-	// --policy directories (see PolicyIdentity). A build without a version adds its
-	// executable's identity (size and time), so a rebuilt binary does not reuse results.
+	// --policy directories (see PolicyIdentity). A build without a release version should add
+	// ExecutableIdentity, so that a rebuilt binary does not reuse results.
 	Identity string
 	// MaxBytes caps the cache directory; 0 means cache.DefaultMaxBytes.
 	MaxBytes int64
@@ -68,13 +67,15 @@ type resultCache struct {
 	session     *cache.Session
 	fingerprint []byte
 	report      func(cache.Stats, error)
+	// graph says the run builds the Flux graph: a hit must recover the documents it reads.
+	graph bool
 }
 
 // openCache opens the cache for this run's engine fingerprint: the caller's identity, the
 // embedded rules, the rule catalogue as configured, the whole effective configuration, the
 // Flux version and where it came from, the schema catalogue options and the loader's limits.
 // It returns nil when the cache is off or cannot be used (the run is then uncached).
-func (l *Linter) openCache(fluxVersion, fluxSource string) *resultCache {
+func (l *Linter) openCache(fluxVersion, fluxSource string, graph bool) *resultCache {
 	co := l.opts.Cache
 	if co == nil || co.Dir == "" {
 		return nil
@@ -85,7 +86,7 @@ func (l *Linter) openCache(fluxVersion, fluxSource string) *resultCache {
 		}
 		return nil
 	}
-	h := cache.NewHasher().String("ova-lint result cache v1", co.Identity, executableIdentity(co.Identity))
+	h := cache.NewHasher().String("ova-lint result cache v1", co.Identity)
 	if err := hashTree(h, policies.FS); err != nil {
 		return fail(fmt.Errorf("cache fingerprint: %w", err))
 	}
@@ -102,15 +103,12 @@ func (l *Linter) openCache(fluxVersion, fluxSource string) *resultCache {
 	if err != nil {
 		return fail(err)
 	}
-	return &resultCache{session: s, fingerprint: fp[:], report: co.Report}
+	return &resultCache{session: s, fingerprint: fp[:], report: co.Report, graph: graph}
 }
 
-// executableIdentity is, for a build without a version (a development build), the running
-// executable's path, size and modification time.
-func executableIdentity(identity string) string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" && identity != "" {
-		return ""
-	}
+// ExecutableIdentity is the running executable's path, size and modification time: what tells
+// two development builds apart.
+func ExecutableIdentity() string {
 	exe, err := os.Executable()
 	if err != nil {
 		return "unknown executable"
@@ -156,9 +154,9 @@ func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, f loader.Fi
 	}
 	k := c.key(f, data, patch)
 	if raw, ok := c.session.Get(k); ok {
-		if res, reparse, err := decodeResult(raw); err == nil {
-			if reparse {
-				l.reparse(f, data, &res)
+		if res, needs, err := decodeResult(raw); err == nil {
+			if needs.waivers || (needs.graph && c.graph) {
+				l.reparse(f, data, &res, c.graph)
 			}
 			return res
 		}
@@ -173,16 +171,17 @@ func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, f loader.Fi
 	return res
 }
 
-// reparse recovers what a cached result does not keep because it holds YAML nodes: the
-// documents the Flux graph reads, the chart of a Chart.yaml and the waiver annotations.
-func (l *Linter) reparse(f loader.File, data []byte, res *fileResult) {
+// reparse recovers what a cached result does not keep because it holds YAML nodes: the waiver
+// annotations and, when the run builds the Flux graph, the documents the graph reads and the
+// chart of a Chart.yaml.
+func (l *Linter) reparse(f loader.File, data []byte, res *fileResult, graphToo bool) {
 	docs, _ := loader.Parse(data, l.opts.Limits)
 	for _, doc := range docs {
 		kind, ns, name := Identity(doc.Object)
 		if s, ok := waiver.SiteOf(f.Display, doc.Node, doc.Object, kind, ns, name); ok {
 			res.waivers = append(res.waivers, s)
 		}
-		if m, ok := doc.Object.(map[string]any); ok {
+		if m, ok := doc.Object.(map[string]any); ok && graphToo {
 			if graph.Relevant(m) {
 				res.graph = append(res.graph, graph.Doc{Rel: f.Rel, Index: doc.Index, Object: m, Node: doc.Node})
 			}
@@ -193,13 +192,19 @@ func (l *Linter) reparse(f loader.File, data []byte, res *fileResult) {
 	}
 }
 
-// encodeResult writes a file's result; needsParse is kept so a hit knows to reparse.
+// needs says what a hit has to parse its file again for.
+type needs struct {
+	waivers, graph bool
+}
+
+// encodeResult writes a file's result, and what a hit needs to parse it again for.
 func encodeResult(r fileResult) ([]byte, error) {
 	var w cache.Writer
 	w.Bool(r.binary)
 	w.Bool(r.patch)
 	w.Int(r.documents)
-	w.Bool(len(r.graph) > 0 || r.chart != nil || len(r.waivers) > 0)
+	w.Bool(len(r.waivers) > 0)
+	w.Bool(len(r.graph) > 0 || r.chart != nil)
 	writeFindings(&w, r.findings)
 	w.Int(len(r.docs))
 	for _, d := range r.docs {
@@ -213,12 +218,13 @@ func encodeResult(r fileResult) ([]byte, error) {
 	return w.Bytes()
 }
 
-func decodeResult(raw []byte) (r fileResult, reparse bool, err error) {
+func decodeResult(raw []byte) (r fileResult, n needs, err error) {
 	rd := cache.NewReader(raw)
 	r.binary = rd.Bool()
 	r.patch = rd.Bool()
 	r.documents = rd.Int()
-	reparse = rd.Bool()
+	n.waivers = rd.Bool()
+	n.graph = rd.Bool()
 	r.findings = readFindings(rd)
 	if n := rd.Len(); n > 0 {
 		r.docs = make([]docResult, n)
@@ -231,7 +237,7 @@ func decodeResult(raw []byte) (r fileResult, reparse bool, err error) {
 				for j := range d.facts {
 					m, ok := rd.Value().(map[string]any)
 					if !ok {
-						return fileResult{}, false, fmt.Errorf("cache: a fact is not an object")
+						return fileResult{}, needs{}, fmt.Errorf("cache: a fact is not an object")
 					}
 					d.facts[j] = m
 				}
@@ -239,9 +245,9 @@ func decodeResult(raw []byte) (r fileResult, reparse bool, err error) {
 		}
 	}
 	if err := rd.Done(); err != nil {
-		return fileResult{}, false, err
+		return fileResult{}, needs{}, err
 	}
-	return r, reparse, nil
+	return r, n, nil
 }
 
 func writeFindings(w *cache.Writer, fs []finding.Finding) {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/openova-io/ova-lint/linter"
+	"github.com/openova-io/ova-lint/linter/cache"
 	"github.com/openova-io/ova-lint/linter/changed"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
@@ -79,6 +80,45 @@ type lintFlags struct {
 	substFrom    []string
 	fix          bool
 	diff         bool
+	cacheDir     string
+	noCache      bool
+}
+
+// cacheOptions turns on the result cache unless --no-cache. The cache is identified by the
+// program's version (and, for a build that is not a release, the executable itself) and by the
+// sources of the --policy directories; a cache that cannot be used is a warning, never an error.
+func (f *lintFlags) cacheOptions(streams IO) (*linter.CacheOptions, error) {
+	if f.noCache {
+		return nil, nil
+	}
+	dir := f.cacheDir
+	if dir == "" {
+		var err error
+		if dir, err = cache.DefaultDir(); err != nil {
+			fmt.Fprintf(streams.Err, "ova-lint: warning: no result cache: %v\n", err)
+			return nil, nil
+		}
+	}
+	policies, err := linter.PolicyIdentity(f.policyDirs)
+	if err != nil {
+		return nil, usage("%v", err)
+	}
+	v := version()
+	identity := v + "\n" + policies
+	if !releaseVersion(v) {
+		identity += "\n" + linter.ExecutableIdentity()
+	}
+	return &linter.CacheOptions{Dir: dir, Identity: identity, Report: func(_ cache.Stats, err error) {
+		if err != nil {
+			fmt.Fprintf(streams.Err, "ova-lint: warning: result cache: %v\n", err)
+		}
+	}}, nil
+}
+
+// releaseVersion reports whether v names one released build ("v1.2.3", not "dev",
+// "(devel)" or a dirty git describe).
+func releaseVersion(v string) bool {
+	return strings.HasPrefix(v, "v") && !strings.Contains(v, "dirty") && !strings.Contains(v, "devel")
 }
 
 func newLintCmd(streams IO) *cobra.Command {
@@ -117,6 +157,8 @@ func newLintCmd(streams IO) *cobra.Command {
 	cmd.Flags().StringArrayVar(&f.substFrom, "substitute-from", nil, "YAML or .env file of KEY: VALUE variables that exist only in the cluster, or a ConfigMap/Secret manifest (repeatable)")
 	cmd.Flags().BoolVar(&f.fix, "fix", false, "apply the mechanical fixes of the findings in place, then lint again and report what remains (waived findings are not fixed)")
 	cmd.Flags().BoolVar(&f.diff, "diff", false, "with --fix: print the fixes as a unified diff (paths relative to the repository root) and write nothing; reports go to --format NAME=FILE only")
+	cmd.Flags().StringVar(&f.cacheDir, "cache-dir", "", "keep each file's results here between runs, keyed by its content and the rules, configuration and schema versions (default: ova-lint/results under the user cache directory, e.g. ~/.cache)")
+	cmd.Flags().BoolVar(&f.noCache, "no-cache", false, "lint every file again: neither read nor write the result cache")
 	cmd.Flags().StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
 	cmd.Flags().StringVar(&f.base, "base", "", "with --changed: lint the changes since the merge base of REF and HEAD (implies --changed)")
@@ -246,6 +288,10 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	if err != nil {
 		return err
 	}
+	cacheOpts, err := f.cacheOptions(streams)
+	if err != nil {
+		return err
+	}
 	l := linter.New(eng, cfg, linter.Options{
 		Schema:              schemaOpts,
 		Stdin:               streams.In,
@@ -254,6 +300,7 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		Render:              mode,
 		Root:                f.root,
 		Substitute:          vars,
+		Cache:               cacheOpts,
 	})
 	lintOnce := func() (*finding.Report, error) {
 		if f.changed {
