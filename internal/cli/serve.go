@@ -26,7 +26,7 @@ import (
 
 // GC settings of `ova-lint serve` when GOGC / GOMEMLIMIT are not set.
 const (
-	serveGCPercent   = 400
+	serveGCPercent = 400
 	// 48 MiB: the runtime's own memory is ~27 MiB with a live heap of ~8 MiB; under 32 MiB the
 	// limit left a few MiB of headroom and the GC ran back to back (capacity 3x lower, make loadtest).
 	serveMemoryLimit = 48 << 20
