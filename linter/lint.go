@@ -435,7 +435,7 @@ func (l *Linter) lintData(ctx context.Context, f loader.File, data []byte, schem
 		}
 		res.docs = append(res.docs, dr)
 		if m, ok := doc.Object.(map[string]any); ok {
-			if graph.Relevant(m) {
+			if l.opts.Render != RenderOff && graph.Relevant(m) { // the Flux graph is built only with rendering on
 				res.graph = append(res.graph, graph.Doc{Rel: f.Rel, Index: doc.Index, Object: m, Node: doc.Node})
 			}
 			if c, ok := graph.ChartOf(f.Rel, m); ok {
