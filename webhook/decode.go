@@ -23,55 +23,71 @@ func decodeObject(raw []byte) (map[string]any, error) {
 	if len(raw) == 0 {
 		return nil, errors.New("the request carries no object")
 	}
-	if !json.Valid(raw) {
-		return decodeGo(raw) // its error, or what encoding/json accepts (a value then trailing data)
-	}
-	d := astDecoder{data: raw}
-	d.space()
-	if raw[d.pos] != '{' {
-		return decodeGo(raw) // null, or not an object: encoding/json's verdict
-	}
-	d.pos++
-	obj := map[string]any{}
-	for {
-		d.space()
-		if raw[d.pos] == '}' {
-			break
-		}
-		key, err := d.str()
-		if err != nil {
-			return nil, err
-		}
-		d.space()
-		d.pos++ // ':'
-		d.space()
-		switch c := raw[d.pos]; {
-		case key != "metadata" && (c == '{' || c == '['):
-			v, err := d.value()
-			if err != nil {
-				return nil, err
-			}
-			obj[key] = v
-		default: // metadata, and the scalars (kind, apiVersion, type): Go values
-			start := d.pos
-			d.skip()
-			var v any
-			dec := json.NewDecoder(bytes.NewReader(raw[start:d.pos]))
-			dec.UseNumber()
-			if err := dec.Decode(&v); err != nil {
-				return nil, errors.New("object is not valid JSON")
-			}
-			obj[key] = v
-		}
-		d.space()
-		if raw[d.pos] == ',' {
-			d.pos++
-		}
+	obj, err := decodeDirect(raw)
+	if err != nil {
+		// Not valid JSON, or not an object: encoding/json's verdict (its error, or what it
+		// accepts: null, or an object followed by anything).
+		return decodeGo(raw)
 	}
 	if md, ok := obj["metadata"].(map[string]any); ok {
 		delete(md, "managedFields")
 	}
 	return obj, nil
+}
+
+// errInvalid stops the direct decoding: encoding/json decides instead.
+var errInvalid = errors.New("not a JSON object")
+
+// decodeDirect decodes a JSON object as decodeObject describes, or fails with errInvalid.
+func decodeDirect(raw []byte) (map[string]any, error) {
+	d := astDecoder{data: raw}
+	if d.space() != '{' {
+		return nil, errInvalid
+	}
+	d.pos++
+	obj := map[string]any{}
+	for first := true; ; first = false {
+		c := d.space()
+		if c == '}' && first {
+			return obj, nil
+		}
+		if c != '"' {
+			return nil, errInvalid
+		}
+		key, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		if d.space() != ':' {
+			return nil, errInvalid
+		}
+		d.pos++
+		c = d.space()
+		start := d.pos
+		v, err := d.value()
+		if err != nil {
+			return nil, err
+		}
+		if key != "metadata" && (c == '{' || c == '[') {
+			obj[key] = v
+		} else { // metadata, and the scalars (kind, apiVersion, type): Go values
+			var g any
+			dec := json.NewDecoder(bytes.NewReader(raw[start:d.pos]))
+			dec.UseNumber()
+			if err := dec.Decode(&g); err != nil {
+				return nil, errInvalid
+			}
+			obj[key] = g
+		}
+		switch d.space() {
+		case ',':
+			d.pos++
+		case '}':
+			return obj, nil // what follows is not read, as encoding/json's Decoder does not
+		default:
+			return nil, errInvalid
+		}
+	}
 }
 
 // decodeGo decodes a JSON object into Go values (numbers as json.Number), as encoding/json does.
@@ -93,60 +109,70 @@ func decodeGo(raw []byte) (map[string]any, error) {
 	return obj, nil
 }
 
-// astDecoder turns JSON text that json.Valid accepted into OPA values: the values
-// ast.InterfaceToValue makes of encoding/json's (UseNumber) for the same text, duplicate keys
-// included (the last one wins).
+// astDecoder turns JSON text into OPA values: the values ast.InterfaceToValue makes of
+// encoding/json's (UseNumber) for the same text, duplicate keys included (the last one wins).
+// Any text encoding/json would refuse fails with errInvalid.
 type astDecoder struct {
 	data []byte
 	pos  int
 }
 
-func (d *astDecoder) space() {
+// space moves pos past white space and returns the byte there (0 at the end).
+func (d *astDecoder) space() byte {
 	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
+		switch c := d.data[d.pos]; c {
 		case ' ', '\t', '\n', '\r':
 			d.pos++
 		default:
-			return
+			return c
 		}
 	}
+	return 0
 }
 
 // value decodes the value at pos.
 func (d *astDecoder) value() (ast.Value, error) {
-	switch c := d.data[d.pos]; c {
+	switch c := d.space(); c {
 	case '{':
 		d.pos++
 		obj := ast.NewObjectWithCapacity(0)
-		for {
-			d.space()
-			if d.data[d.pos] == '}' {
+		for first := true; ; first = false {
+			c := d.space()
+			if c == '}' && first {
 				d.pos++
 				return obj, nil
+			}
+			if c != '"' {
+				return nil, errInvalid
 			}
 			key, err := d.str()
 			if err != nil {
 				return nil, err
 			}
-			d.space()
-			d.pos++ // ':'
-			d.space()
+			if d.space() != ':' {
+				return nil, errInvalid
+			}
+			d.pos++
 			v, err := d.value()
 			if err != nil {
 				return nil, err
 			}
 			obj.Insert(ast.InternedTerm(key), ast.NewTerm(v))
-			d.space()
-			if d.data[d.pos] == ',' {
+			switch d.space() {
+			case ',':
 				d.pos++
+			case '}':
+				d.pos++
+				return obj, nil
+			default:
+				return nil, errInvalid
 			}
 		}
 	case '[':
 		d.pos++
 		var elems []*ast.Term
-		for {
-			d.space()
-			if d.data[d.pos] == ']' {
+		for first := true; ; first = false {
+			if d.space() == ']' && first {
 				d.pos++
 				return ast.NewArray(elems...), nil
 			}
@@ -155,9 +181,14 @@ func (d *astDecoder) value() (ast.Value, error) {
 				return nil, err
 			}
 			elems = append(elems, ast.NewTerm(v))
-			d.space()
-			if d.data[d.pos] == ',' {
+			switch d.space() {
+			case ',':
 				d.pos++
+			case ']':
+				d.pos++
+				return ast.NewArray(elems...), nil
+			default:
+				return nil, errInvalid
 			}
 		}
 	case '"':
@@ -167,30 +198,119 @@ func (d *astDecoder) value() (ast.Value, error) {
 		}
 		return ast.String(s), nil
 	case 't':
-		d.pos += len("true")
-		return ast.Boolean(true), nil
+		return ast.Boolean(true), d.literal("true")
 	case 'f':
-		d.pos += len("false")
-		return ast.Boolean(false), nil
+		return ast.Boolean(false), d.literal("false")
 	case 'n':
-		d.pos += len("null")
-		return ast.NullValue, nil
+		return ast.NullValue, d.literal("null")
 	}
 	start := d.pos
-	d.number()
+	if !d.number() {
+		return nil, errInvalid
+	}
 	return ast.InterfaceToValue(json.Number(d.data[start:d.pos]))
+}
+
+func (d *astDecoder) literal(word string) error {
+	if !bytes.HasPrefix(d.data[d.pos:], []byte(word)) {
+		return errInvalid
+	}
+	d.pos += len(word)
+	return nil
 }
 
 // str decodes the string at pos: a copy of the text when it has no escape and is valid UTF-8
 // (encoding/json turns invalid bytes into U+FFFD).
 func (d *astDecoder) str() (string, error) {
 	start := d.pos
-	escaped := d.skipStr()
+	escaped, ok := d.skipStr()
+	if !ok {
+		return "", errInvalid
+	}
 	text := d.data[start+1 : d.pos-1]
 	if !escaped && utf8.Valid(text) {
 		return string(text), nil
 	}
 	return unquote(text), nil
+}
+
+// skipStr moves pos past the string at pos, says whether it has escapes and whether it is a
+// valid JSON string.
+func (d *astDecoder) skipStr() (escaped, ok bool) {
+	d.pos++ // '"'
+	for d.pos < len(d.data) {
+		switch c := d.data[d.pos]; {
+		case c == '"':
+			d.pos++
+			return escaped, true
+		case c == '\\':
+			escaped = true
+			if d.pos+1 >= len(d.data) {
+				return escaped, false
+			}
+			switch d.data[d.pos+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				d.pos += 2
+			case 'u':
+				if d.pos+6 > len(d.data) || !isHex(d.data[d.pos+2:d.pos+6]) {
+					return escaped, false
+				}
+				d.pos += 6
+			default:
+				return escaped, false
+			}
+		case c < ' ':
+			return escaped, false
+		default:
+			d.pos++
+		}
+	}
+	return escaped, false
+}
+
+func isHex(s []byte) bool {
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// number moves pos past the number at pos: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func (d *astDecoder) number() bool {
+	digits := func() int {
+		n := 0
+		for d.pos < len(d.data) && '0' <= d.data[d.pos] && d.data[d.pos] <= '9' {
+			d.pos++
+			n++
+		}
+		return n
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '-' {
+		d.pos++
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '0' {
+		d.pos++
+	} else if digits() == 0 {
+		return false
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '.' {
+		d.pos++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
+		d.pos++
+		if d.pos < len(d.data) && (d.data[d.pos] == '+' || d.data[d.pos] == '-') {
+			d.pos++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // unquote decodes the inside of a JSON string as encoding/json does: escapes, surrogate pairs,
@@ -259,63 +379,4 @@ func hex4(s []byte) rune {
 		r = r<<4 | rune(c)
 	}
 	return r
-}
-
-// skipStr moves pos past the string at pos and says whether it has escapes.
-func (d *astDecoder) skipStr() (escaped bool) {
-	d.pos++ // '"'
-	for {
-		switch d.data[d.pos] {
-		case '\\':
-			escaped = true
-			d.pos += 2
-			continue
-		case '"':
-			d.pos++
-			return escaped
-		}
-		d.pos++
-	}
-}
-
-func (d *astDecoder) number() {
-	for d.pos < len(d.data) {
-		switch c := d.data[d.pos]; {
-		case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
-			d.pos++
-		default:
-			return
-		}
-	}
-}
-
-// skip moves pos past the value at pos.
-func (d *astDecoder) skip() {
-	switch d.data[d.pos] {
-	case '{', '[':
-		depth := 0
-		for {
-			switch d.data[d.pos] {
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-			case '"':
-				d.skipStr()
-				continue
-			}
-			d.pos++
-			if depth == 0 {
-				return
-			}
-		}
-	case '"':
-		d.skipStr()
-	case 't', 'n':
-		d.pos += 4
-	case 'f':
-		d.pos += 5
-	default:
-		d.number()
-	}
 }

@@ -27,6 +27,18 @@ var decodeCases = map[string]string{
 	"string":          `"s"`,
 	"trailing":        `{"kind":"X"} {"more":1}`,
 	"truncated":       `{"kind":"X","spec":{"a":`,
+	"trailing comma":  `{"kind":"X","spec":{"a":1,},"n":1}`,
+	"array comma":     `{"kind":"X","spec":[1,]}`,
+	"missing comma":   `{"kind":"X" "spec":{}}`,
+	"missing colon":   `{"kind" "X"}`,
+	"leading zero":    `{"kind":"X","spec":{"n":01}}`,
+	"bare dot":        `{"kind":"X","spec":{"n":1.}}`,
+	"bare minus":      `{"kind":"X","spec":{"n":-}}`,
+	"short literal":   `{"kind":"X","spec":{"b":tru}}`,
+	"control char":    "{\"kind\":\"X\",\"spec\":{\"s\":\"a\tb\"}}",
+	"bad escape":      `{"kind":"X","spec":{"s":"\x41"}}`,
+	"short unicode":   `{"kind":"X","spec":{"s":"\u12"}}`,
+	"unclosed":        `{"kind":"X","spec":{"s":"abc`,
 	"invalid":         `{"kind":X}`,
 }
 
