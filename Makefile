@@ -55,7 +55,7 @@ vet:
 
 ## bench: the whole lint (--render=off and default) against kubeconform v0.8.0 on generated
 ## 50k-document trees of both shapes (gencorpus apps, files)
-## (wall, CPU, docs/s, peak RSS; medians), then the stage and webhook handler benchmarks
+## (wall, CPU, peak RSS, ratios; medians), then the stage and webhook handler benchmarks
 ## (compare with benchstat)
 bench: build bin/kubeconform
 	$(GO) run ./hack/bench -ova $(BIN) -kubeconform bin/kubeconform -shapes apps,files -sizes 50000 -runs 5 | tee bench-cli.md
