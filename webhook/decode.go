@@ -68,9 +68,12 @@ func decodeDirect(raw []byte) (map[string]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if key != "metadata" && (c == '{' || c == '[') {
+		switch {
+		case key != "metadata" && (c == '{' || c == '['):
 			obj[key] = v
-		} else { // metadata, and the scalars (kind, apiVersion, type): Go values
+		case c == '"': // kind, apiVersion, type
+			obj[key] = string(v.(ast.String))
+		default: // metadata, numbers, true, false, null: Go values as encoding/json makes them
 			var g any
 			dec := json.NewDecoder(bytes.NewReader(raw[start:d.pos]))
 			dec.UseNumber()
