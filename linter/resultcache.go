@@ -132,13 +132,19 @@ func (c *resultCache) close() {
 	}
 }
 
-// key addresses one file's results: its bytes, its paths and whether it is a patch.
+// key addresses one file's results: its bytes, its paths, whether it is a patch and whether
+// the run builds the Flux graph (the file's graph documents are kept only then, so an entry of a
+// run without the graph cannot say what a run with it must parse again).
 func (c *resultCache) key(f loader.File, data []byte, patch bool) cache.Key {
 	p := "file"
 	if patch {
 		p = "patch"
 	}
-	return cache.NewHasher().Bytes(c.fingerprint).String(f.Display, f.Rel, f.Root, p).Bytes(data).Sum()
+	g := "graph"
+	if !c.graph {
+		g = "no graph"
+	}
+	return cache.NewHasher().Bytes(c.fingerprint).String(f.Display, f.Rel, f.Root, p, g).Bytes(data).Sum()
 }
 
 // lintFileCached is lintFile through the cache: a file seen before with the same bytes under

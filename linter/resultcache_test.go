@@ -21,21 +21,22 @@ import (
 
 // cachedLinter lints with one configuration, uncached or through a cache directory.
 type cachedLinter struct {
-	eng *engine.Engine
-	cfg *config.Config
+	eng    *engine.Engine
+	cfg    *config.Config
+	render linter.RenderMode
 }
 
 func newCachedLinter(t *testing.T, cfg *config.Config) cachedLinter {
 	t.Helper()
 	eng, err := engine.New(context.Background(), engine.Options{Config: cfg})
 	require.NoError(t, err)
-	return cachedLinter{eng, cfg}
+	return cachedLinter{eng: eng, cfg: cfg}
 }
 
 // lint lints dir; with a cache directory it returns what the cache said.
 func (c cachedLinter) lint(t *testing.T, dir, cacheDir string) (*finding.Report, cache.Stats) {
 	t.Helper()
-	opts := linter.Options{Schema: &schema.Options{KubernetesVersion: c.cfg.KubernetesVersion, FluxVersion: c.cfg.FluxVersion}, Root: dir}
+	opts := linter.Options{Schema: &schema.Options{KubernetesVersion: c.cfg.KubernetesVersion, FluxVersion: c.cfg.FluxVersion}, Root: dir, Render: c.render}
 	var st cache.Stats
 	var stErr error
 	reported := false
@@ -233,4 +234,27 @@ func TestCacheConcurrentRuns(t *testing.T) {
 	assert.Equal(t, cold, got)
 	assert.Zero(t, st.Added)
 	assert.Zero(t, st.Corrupt)
+}
+
+// TestCacheRenderModes: a cache filled by a run without the Flux graph (--render=off) serves a
+// run with it, and the other way round, each reporting what an uncached run of its mode reports.
+func TestCacheRenderModes(t *testing.T) {
+	demo, err := filepath.Abs("../fixtures/demo")
+	require.NoError(t, err)
+	t.Chdir(demo)
+	on := newCachedLinter(t, configOf(t, demo))
+	off := on
+	off.render = linter.RenderOff
+	coldOn, _ := on.lint(t, demo, "")
+	coldOff, _ := off.lint(t, demo, "")
+	require.NotEqual(t, coldOn, coldOff, "the graph adds findings to the demo tree")
+	cacheDir := t.TempDir()
+	for i, l := range []cachedLinter{off, on, off, on} {
+		got, _ := l.lint(t, demo, cacheDir)
+		want := coldOn
+		if l.render == linter.RenderOff {
+			want = coldOff
+		}
+		assert.Equal(t, want, got, "run %d", i)
+	}
 }
