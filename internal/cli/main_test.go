@@ -1,0 +1,25 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// TestMain points the result cache's default directory (os.UserCacheDir) at a directory of this
+// test binary's own, so the CLI tests neither read a developer's cache nor leave packs in it.
+// Tests that exercise the cache directory set their own.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ova-lint-cli-test-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if err := os.Setenv("XDG_CACHE_HOME", dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
