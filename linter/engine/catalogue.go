@@ -3,16 +3,12 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/openova-io/ova-lint/linter/config"
-	"github.com/openova-io/ova-lint/policies"
 )
 
 // Catalogue reads the rule ids and parameter declarations (custom.params) of the embedded rules
@@ -67,33 +63,8 @@ func loadHeaders(dirs []string) ([]*ast.Module, error) {
 		list = append(list, m)
 		return nil
 	}
-	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
-			return err
-		}
-		src, err := policies.FS.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return parse("policies/"+p, src)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("embedded policies: %w", err)
-	}
-	for _, dir := range dirs {
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
-				return err
-			}
-			src, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return parse(p, src)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("policy directory %s: %w", dir, err)
-		}
+	if err := walkPolicies(dirs, parse); err != nil {
+		return nil, err
 	}
 	return list, nil
 }

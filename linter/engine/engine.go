@@ -440,6 +440,40 @@ func toInt(x any) int {
 	return 0
 }
 
+// walkPolicies calls parse with the name and source of every .rego file: the embedded policies
+// (named policies/<path>) and those under dirs.
+func walkPolicies(dirs []string, parse func(name string, src []byte) error) error {
+	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
+			return err
+		}
+		src, err := policies.FS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return parse("policies/"+p, src)
+	})
+	if err != nil {
+		return fmt.Errorf("embedded policies: %w", err)
+	}
+	for _, dir := range dirs {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
+				return err
+			}
+			src, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return parse(p, src)
+		})
+		if err != nil {
+			return fmt.Errorf("policy directory %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
 // LoadModules parses the embedded policies and the .rego files under dirs. Test files
 // (*_test.rego) are included only when withTests is set.
 func LoadModules(withTests bool, dirs ...string) (map[string]*ast.Module, error) {
@@ -455,33 +489,8 @@ func LoadModules(withTests bool, dirs ...string) (map[string]*ast.Module, error)
 		modules[name] = m
 		return nil
 	}
-	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
-			return err
-		}
-		src, err := policies.FS.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return parse("policies/"+p, src)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("embedded policies: %w", err)
-	}
-	for _, dir := range dirs {
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
-				return err
-			}
-			src, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return parse(p, src)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("policy directory %s: %w", dir, err)
-		}
+	if err := walkPolicies(dirs, parse); err != nil {
+		return nil, err
 	}
 	return modules, nil
 }
