@@ -92,17 +92,11 @@ func newAuditCmd(streams IO) *cobra.Command {
 
 func runAudit(cmd *cobra.Command, streams IO, f *auditFlags) error {
 	ctx := cmd.Context()
-	if f.cpuProfile != "" {
-		out, err := os.Create(f.cpuProfile)
-		if err != nil {
-			return usage("--cpuprofile: %v", err)
-		}
-		defer out.Close()
-		if err := pprof.StartCPUProfile(out); err != nil {
-			return usage("--cpuprofile: %v", err)
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(f.cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	if f.memProfile != "" {
 		defer func() {
 			if out, err := os.Create(f.memProfile); err == nil {

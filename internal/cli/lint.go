@@ -198,19 +198,33 @@ func parseOutputs(specs []string) ([]output, error) {
 	return outs, nil
 }
 
+// startCPUProfile starts a CPU profile written to path (--cpuprofile); "" profiles nothing. The
+// returned func stops it.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, usage("--cpuprofile: %v", err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, usage("--cpuprofile: %v", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		out.Close()
+	}, nil
+}
+
 func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error {
 	ctx := cmd.Context()
-	if f.cpuProfile != "" {
-		out, err := os.Create(f.cpuProfile)
-		if err != nil {
-			return usage("--cpuprofile: %v", err)
-		}
-		defer out.Close()
-		if err := pprof.StartCPUProfile(out); err != nil {
-			return usage("--cpuprofile: %v", err)
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(f.cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	outs, err := parseOutputs(f.formats)
 	if err != nil {
 		return err
