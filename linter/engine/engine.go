@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -49,6 +50,11 @@ type Engine struct {
 
 	byPackage map[string]*Rule
 	rules     []*Rule
+
+	// compiler and store prepare the queries of EvalRules on first use; subsets keeps them.
+	compiler *ast.Compiler
+	store    storage.Store
+	subsets  subsetQueries
 }
 
 // query is a prepared query and the bindings it produces.
@@ -126,7 +132,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params, "apis": apis}}, inmem.OptReturnASTValuesOnRead(true))
-	e := &Engine{byPackage: map[string]*Rule{}}
+	e := &Engine{byPackage: map[string]*Rule{}, compiler: compiler, store: store}
 	if e.all, err = prepare(ctx, compiler, store, rules, func(*Rule) bool { return true }); err != nil {
 		return nil, err
 	}
@@ -554,4 +560,110 @@ func ruleIDOf(rules []*Rule, pkg string) string {
 		}
 	}
 	return ""
+}
+
+// maxSubsetQueries bounds the prepared queries EvalRules keeps: one per distinct set of rule
+// packages asked for. The sets are the error rules one object broke, so few are ever seen; past
+// the bound a new set is prepared for its call and not kept.
+const maxSubsetQueries = 256
+
+// subsetQueries holds the prepared queries of EvalRules, by the packages they evaluate.
+type subsetQueries struct {
+	mu sync.Mutex
+	m  map[string]query
+}
+
+// EvalRules evaluates only the violation sets of the named rule packages (Rule.Package) against
+// input: the violations Eval reports for input, restricted to those packages. A package that is
+// not a rule, or that Eval would not evaluate for this input (its custom.kinds or
+// custom.producers leave the input out), yields nothing. Facts are not collected.
+//
+// The query of each distinct set of packages is prepared on first use and kept by the Engine
+// (at most maxSubsetQueries of them).
+func (e *Engine) EvalRules(ctx context.Context, input ast.Value, packages []string) (Result, error) {
+	// The packages Eval would evaluate for this input, in catalogue order: the same violations
+	// in the same order as Eval's.
+	selected := e.queryFor(input)
+	var pkgs []string
+	for _, o := range selected.outputs {
+		if !o.fact && slices.Contains(packages, o.rule.Package) {
+			pkgs = append(pkgs, o.rule.Package)
+		}
+	}
+	if len(pkgs) == 0 {
+		return Result{}, nil
+	}
+	q, err := e.subsetQuery(ctx, pkgs)
+	if err != nil {
+		return Result{}, err
+	}
+	rs, err := q.pq.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		return Result{}, fmt.Errorf("evaluate policies %s: %w", strings.Join(pkgs, ", "), err)
+	}
+	var res Result
+	if len(rs) == 0 {
+		return res, nil
+	}
+	for _, o := range q.outputs {
+		if o.rule.Disabled {
+			continue
+		}
+		items, _ := rs[0].Bindings[o.variable].([]any)
+		for _, raw := range items {
+			if v, ok := raw.(map[string]any); ok {
+				res.Violations = append(res.Violations, toViolation(o.rule, v))
+			}
+		}
+	}
+	return res, nil
+}
+
+// subsetQuery returns the prepared query of the violation sets of pkgs (rule packages, in
+// catalogue order), preparing it on first use.
+func (e *Engine) subsetQuery(ctx context.Context, pkgs []string) (query, error) {
+	key := strings.Join(pkgs, ",")
+	e.subsets.mu.Lock()
+	q, ok := e.subsets.m[key]
+	e.subsets.mu.Unlock()
+	if ok {
+		return q, nil
+	}
+	// Prepared outside the lock: two first uses of one set may both prepare it; either query
+	// is the same.
+	text, outputs := buildViolationQuery(e.compiler, pkgs, e.byPackage)
+	pq, err := rego.New(rego.Query(text), rego.Compiler(e.compiler), rego.Store(e.store)).PrepareForEval(ctx)
+	if err != nil {
+		return query{}, fmt.Errorf("prepare policy query for %s: %w", key, err)
+	}
+	q = query{pq: pq, outputs: outputs}
+	e.subsets.mu.Lock()
+	defer e.subsets.mu.Unlock()
+	if e.subsets.m == nil {
+		e.subsets.m = map[string]query{}
+	}
+	if len(e.subsets.m) < maxSubsetQueries {
+		e.subsets.m[key] = q
+	}
+	return q, nil
+}
+
+// buildViolationQuery names the violation set of each package of pkgs, as buildQuery does.
+func buildViolationQuery(compiler *ast.Compiler, pkgs []string, byPackage map[string]*Rule) (string, []output) {
+	var exprs []string
+	var outs []output
+	for _, pkg := range pkgs {
+		r := byPackage[pkg]
+		ref := rulesPrefix + pkg + ".violation"
+		if r == nil || len(compiler.GetRulesExact(ast.MustParseRef(ref))) == 0 {
+			continue
+		}
+		v := fmt.Sprintf("violation_%d", len(outs))
+		exprs = append(exprs, v+" = "+ref)
+		outs = append(outs, output{variable: v, rule: r})
+	}
+	if len(exprs) == 0 {
+		exprs = append(exprs, "true")
+	}
+	return strings.Join(exprs, "; "), outs
 }
