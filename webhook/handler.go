@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -226,17 +227,19 @@ func (h *Handler) Review(ctx context.Context, req admission.Request) (Decision, 
 		}
 	}
 	d.Checked = true
-	found, err := h.evaluate(ctx, req, obj, req.Object.Raw)
+	found, err := h.evaluate(ctx, req, obj, req.Object.Raw, nil)
 	if err != nil {
 		return d, err
 	}
 	var old map[findingKey]bool
-	if req.Operation == admissionv1.Update && hasErrors(found) && len(req.OldObject.Raw) > 0 {
+	if errs := h.errorPackages(found); req.Operation == admissionv1.Update && len(errs) > 0 && len(req.OldObject.Raw) > 0 {
 		oldObj, err := decodeObject(req.OldObject.Raw)
 		if err != nil {
 			return d, fmt.Errorf("decode the stored %s %s: %w", req.Kind.Kind, requestName(req), err)
 		}
-		before, err := h.evaluate(ctx, req, oldObj, req.OldObject.Raw)
+		// The stored object's findings only mark a new error as pre-existing: only the rules
+		// that found errors in the new object need to run on it.
+		before, err := h.evaluate(ctx, req, oldObj, req.OldObject.Raw, errs)
 		if err != nil {
 			return d, err
 		}
@@ -271,13 +274,18 @@ func key(f Finding) findingKey {
 // findingKey identifies a finding across the old and the new object of an UPDATE.
 type findingKey struct{ rule, message, field string }
 
-func hasErrors(fs []Finding) bool {
+// errorPackages returns the rule packages of the error findings among fs (none: nil).
+func (h *Handler) errorPackages(fs []Finding) []string {
+	var pkgs []string
 	for _, f := range fs {
-		if f.Severity == config.SeverityError {
-			return true
+		if f.Severity != config.SeverityError {
+			continue
+		}
+		if r := h.engine.Rule(f.Rule); r != nil && !slices.Contains(pkgs, r.Package) {
+			pkgs = append(pkgs, r.Package)
 		}
 	}
-	return false
+	return pkgs
 }
 
 func requestName(req admission.Request) string {
@@ -289,8 +297,9 @@ func requestName(req admission.Request) string {
 
 // evaluate runs the engine on obj (raw is its JSON text, the admission door's input.source.text),
 // applies the object's waiver annotation as the CLI does, and
-// keeps the violations of rules that run at admission.
-func (h *Handler) evaluate(ctx context.Context, req admission.Request, obj map[string]any, raw []byte) ([]Finding, error) {
+// keeps the violations of rules that run at admission. packages, when not nil, restricts the
+// evaluation to those rule packages (engine.EvalRules).
+func (h *Handler) evaluate(ctx context.Context, req admission.Request, obj map[string]any, raw []byte, packages []string) ([]Finding, error) {
 	md, _ := obj["metadata"].(map[string]any)
 	labels, _ := md["labels"].(map[string]any)
 	src := linter.Source{
@@ -308,7 +317,12 @@ func (h *Handler) evaluate(ctx context.Context, req admission.Request, obj map[s
 	// Detached from the request: a shutting-down server drains reviews instead of failing them.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.timeout)
 	defer cancel()
-	res, err := h.engine.Eval(ctx, in)
+	var res engine.Result
+	if packages == nil {
+		res, err = h.engine.Eval(ctx, in)
+	} else {
+		res, err = h.engine.EvalRules(ctx, in, packages)
+	}
 	if err != nil {
 		return nil, err
 	}
