@@ -49,13 +49,16 @@ type Options struct {
 // Handler is the admission.Handler that runs the linter's engine. It is safe for concurrent use
 // and holds no state that changes after NewHandler.
 type Handler struct {
-	engine  *engine.Engine
-	cfg     *config.Config
-	exempt  map[string]bool
-	metrics *Metrics
-	log     *slog.Logger
-	timeout time.Duration
-	now     func() time.Time
+	engine *engine.Engine
+	// admission are the packages of the enabled rules that run at admission: the only ones
+	// evaluated (the others' findings and every rule's facts would be thrown away).
+	admission []string
+	cfg       *config.Config
+	exempt    map[string]bool
+	metrics   *Metrics
+	log       *slog.Logger
+	timeout   time.Duration
+	now       func() time.Time
 }
 
 var _ admission.Handler = (*Handler)(nil)
@@ -76,6 +79,11 @@ func NewHandler(opts Options) (*Handler, error) {
 		log:     opts.Logger,
 		timeout: opts.EvalTimeout,
 		now:     opts.Now,
+	}
+	for _, r := range opts.Engine.Rules() {
+		if r.RunsAt(engine.RunsAdmission) && !r.Disabled {
+			h.admission = append(h.admission, r.Package)
+		}
 	}
 	if opts.Namespace != "" {
 		h.exempt[opts.Namespace] = true
@@ -227,7 +235,7 @@ func (h *Handler) Review(ctx context.Context, req admission.Request) (Decision, 
 		}
 	}
 	d.Checked = true
-	found, err := h.evaluate(ctx, req, obj, req.Object.Raw, nil)
+	found, err := h.evaluate(ctx, req, obj, req.Object.Raw, h.admission)
 	if err != nil {
 		return d, err
 	}
@@ -297,8 +305,8 @@ func requestName(req admission.Request) string {
 
 // evaluate runs the engine on obj (raw is its JSON text, the admission door's input.source.text),
 // applies the object's waiver annotation as the CLI does, and
-// keeps the violations of rules that run at admission. packages, when not nil, restricts the
-// evaluation to those rule packages (engine.EvalRules).
+// keeps the violations of rules that run at admission. Only the rule packages named in packages
+// are evaluated (engine.EvalRules).
 func (h *Handler) evaluate(ctx context.Context, req admission.Request, obj map[string]any, raw []byte, packages []string) ([]Finding, error) {
 	md, _ := obj["metadata"].(map[string]any)
 	labels, _ := md["labels"].(map[string]any)
@@ -317,12 +325,7 @@ func (h *Handler) evaluate(ctx context.Context, req admission.Request, obj map[s
 	// Detached from the request: a shutting-down server drains reviews instead of failing them.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.timeout)
 	defer cancel()
-	var res engine.Result
-	if packages == nil {
-		res, err = h.engine.Eval(ctx, in)
-	} else {
-		res, err = h.engine.EvalRules(ctx, in, packages)
-	}
+	res, err := h.engine.EvalRules(ctx, in, packages)
 	if err != nil {
 		return nil, err
 	}
