@@ -7,6 +7,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/openova-io/ova-lint/linter/config"
+	"github.com/openova-io/ova-lint/linter/facts"
 	"github.com/openova-io/ova-lint/linter/loader"
 )
 
@@ -118,37 +119,19 @@ func SyntaxErrorInput(src Source, e *loader.SyntaxError) (ast.Value, error) {
 	})
 }
 
-// RepoInput builds the input of the repo pass from the facts of every object. complete says
-// whether the whole tree was linted (false for a partial, changed-files run). input.repo.by_pkg
-// holds the same facts grouped by the rule package that collected them.
-func RepoInput(facts []map[string]any, complete bool) (ast.Value, error) {
-	// Each fact is converted once; input.repo.facts and input.repo.by_pkg (the facts grouped by
-	// the rule package that collected them, read through data.ova.lib.repo.facts) share the terms.
-	all := make([]*ast.Term, len(facts))
-	groups := map[string][]*ast.Term{}
-	var order []string
-	for i, f := range facts {
-		v, err := ast.InterfaceToValue(f)
+// RepoInput builds the input of the repo pass from the facts of every object (see
+// facts.Input). complete says whether the whole tree was linted (false for a partial,
+// changed-files run).
+func RepoInput(located []map[string]any, complete bool) (ast.Value, error) {
+	fs := make([]facts.Fact, len(located))
+	for i, m := range located {
+		f, err := facts.Encode(m)
 		if err != nil {
-			return nil, fmt.Errorf("repo fact %d: %w", i, err)
+			return nil, err
 		}
-		all[i] = ast.NewTerm(v)
-		pkg, _ := f["pkg"].(string)
-		if _, seen := groups[pkg]; !seen {
-			order = append(order, pkg)
-		}
-		groups[pkg] = append(groups[pkg], all[i])
+		fs[i] = f
 	}
-	byPkg := ast.NewObject()
-	for _, pkg := range order {
-		byPkg.Insert(ast.StringTerm(pkg), ast.ArrayTerm(groups[pkg]...))
-	}
-	repo := ast.NewObject(
-		ast.Item(ast.StringTerm("facts"), ast.ArrayTerm(all...)),
-		ast.Item(ast.StringTerm("by_pkg"), ast.NewTerm(byPkg)),
-		ast.Item(ast.StringTerm("complete"), ast.BooleanTerm(complete)),
-	)
-	return ast.NewObject(ast.Item(ast.StringTerm("repo"), ast.NewTerm(repo))), nil
+	return facts.Input(fs, complete)
 }
 
 // Identity returns kind, namespace and name of an object (empty strings when absent).

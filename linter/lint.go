@@ -10,14 +10,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/openova-io/ova-lint/linter/cache"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
+	"github.com/openova-io/ova-lint/linter/facts"
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/graph"
 	"github.com/openova-io/ova-lint/linter/loader"
@@ -154,7 +157,7 @@ type Tree struct {
 type docResult struct {
 	index    int
 	findings []finding.Finding
-	facts    []map[string]any
+	facts    []facts.Fact
 }
 
 // fileResult is what one worker learned from one file.
@@ -221,7 +224,7 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 	l.parallel(ctx, len(files), func(i int) {
 		results[i] = l.lintFileCached(ctx, rc, files[i], schemas, patches[files[i].Rel])
 	})
-	rc.close()
+	defer rc.close() // after the repo pass, whose findings are cached too
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -291,7 +294,7 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 			covered[p.source] = true
 		}
 	}
-	var facts []map[string]any
+	var repoFacts []facts.Fact
 	for i, r := range results {
 		if r.binary || r.patch {
 			continue
@@ -307,18 +310,18 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 				continue
 			}
 			rep.Findings = append(rep.Findings, d.findings...)
-			facts = append(facts, d.facts...)
+			repoFacts = append(repoFacts, d.facts...)
 		}
 	}
 	for _, p := range produced {
 		rep.Findings = append(rep.Findings, p.findings...)
-		facts = append(facts, p.facts...)
+		repoFacts = append(repoFacts, p.facts...)
 	}
 	rep.Findings = append(rep.Findings, graphFindings...)
 	if schemas != nil {
 		rep.Findings = append(rep.Findings, schemas.finish()...)
 	}
-	repoFindings, err := l.repoPass(ctx, facts, l.opts.Partial || tree.Partial)
+	repoFindings, err := l.repoPass(ctx, rc, repoFacts, l.opts.Partial || tree.Partial)
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +434,12 @@ func (l *Linter) lintData(ctx context.Context, f loader.File, data []byte, schem
 			res.waivers = append(res.waivers, s)
 		}
 		for _, fact := range out.Facts {
-			dr.facts = append(dr.facts, locate(fact, f.Display, doc.Node, kind, ns, name))
+			enc, err := facts.Encode(locate(fact, f.Display, doc.Node, kind, ns, name))
+			if err != nil {
+				res.err = fmt.Errorf("%s (document %d): %w", f.Display, doc.Index+1, err)
+				return res
+			}
+			dr.facts = append(dr.facts, enc)
 		}
 		res.docs = append(res.docs, dr)
 		if m, ok := doc.Object.(map[string]any); ok {
@@ -525,8 +533,22 @@ func locate(fact engine.Fact, file string, node *yaml.Node, kind, ns, name strin
 	return out
 }
 
-func (l *Linter) repoPass(ctx context.Context, facts []map[string]any, partial bool) ([]finding.Finding, error) {
-	in, err := RepoInput(facts, !partial)
+// repoPass runs the repo-scope rules over the facts of every object. Through the result cache,
+// a run whose facts are byte for byte those of an earlier run (nothing changed, or only what no
+// repo-scope rule looks at) takes that run's repo findings instead.
+func (l *Linter) repoPass(ctx context.Context, rc *resultCache, fs []facts.Fact, partial bool) ([]finding.Finding, error) {
+	var key cache.Key
+	if rc != nil {
+		key = facts.Digest(cache.NewHasher().Bytes(rc.fingerprint).String("repo pass", strconv.FormatBool(partial)), fs).Sum()
+		if raw, ok := rc.session.Get(key); ok {
+			rd := cache.NewReader(raw)
+			if found := readFindings(rd); rd.Done() == nil {
+				return found, nil
+			}
+			rc.session.Drop(key)
+		}
+	}
+	in, err := facts.Input(fs, !partial)
 	if err != nil {
 		return nil, err
 	}
@@ -534,7 +556,7 @@ func (l *Linter) repoPass(ctx context.Context, facts []map[string]any, partial b
 	if err != nil {
 		return nil, fmt.Errorf("repo-scope rules: %w", err)
 	}
-	var fs []finding.Finding
+	var found []finding.Finding
 	for _, v := range out.Violations {
 		at := v.At
 		if at == nil {
@@ -548,7 +570,14 @@ func (l *Linter) repoPass(ctx context.Context, facts []map[string]any, partial b
 		if col == 0 {
 			col = 1
 		}
-		fs = append(fs, newFinding(v, str("file"), line, col, str("kind"), str("namespace"), str("name")))
+		found = append(found, newFinding(v, str("file"), line, col, str("kind"), str("namespace"), str("name")))
 	}
-	return fs, nil
+	if rc != nil {
+		var w cache.Writer
+		writeFindings(&w, found)
+		if raw, err := w.Bytes(); err == nil {
+			rc.session.Put(key, raw)
+		}
+	}
+	return found, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/build"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
+	"github.com/openova-io/ova-lint/linter/facts"
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/graph"
 	"github.com/openova-io/ova-lint/linter/loader"
@@ -164,7 +165,7 @@ type producedResult struct {
 	// source is "file#index" of the raw document it was built from ("" when none).
 	source   string
 	findings []finding.Finding
-	facts    []map[string]any
+	facts    []facts.Fact
 }
 
 // display shows a repository-relative path as findings do: relative to the working directory.
@@ -258,7 +259,11 @@ func (l *Linter) evalOne(ctx context.Context, tree Tree, p graph.Produced, schem
 				at["line"], at["column"] = max(p.Line, 1), 1
 			}
 		}
-		res.facts = append(res.facts, fl)
+		enc, err := facts.Encode(fl)
+		if err != nil {
+			return res, err
+		}
+		res.facts = append(res.facts, enc)
 	}
 	return res, nil
 }

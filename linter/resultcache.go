@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/openova-io/ova-lint/linter/cache"
+	"github.com/openova-io/ova-lint/linter/facts"
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/graph"
 	"github.com/openova-io/ova-lint/linter/loader"
@@ -86,7 +87,7 @@ func (l *Linter) openCache(fluxVersion, fluxSource string, graph bool) *resultCa
 		}
 		return nil
 	}
-	h := cache.NewHasher().String("ova-lint result cache v1", co.Identity)
+	h := cache.NewHasher().String("ova-lint result cache v2", co.Identity)
 	if err := hashTree(h, policies.FS); err != nil {
 		return fail(fmt.Errorf("cache fingerprint: %w", err))
 	}
@@ -218,7 +219,8 @@ func encodeResult(r fileResult) ([]byte, error) {
 		writeFindings(&w, d.findings)
 		w.Int(len(d.facts))
 		for _, f := range d.facts {
-			w.Value(f)
+			w.String(f.Pkg)
+			w.Blob(f.Enc)
 		}
 	}
 	return w.Bytes()
@@ -239,13 +241,12 @@ func decodeResult(raw []byte) (r fileResult, n needs, err error) {
 			d.index = rd.Int()
 			d.findings = readFindings(rd)
 			if nf := rd.Len(); nf > 0 {
-				d.facts = make([]map[string]any, nf)
+				d.facts = make([]facts.Fact, nf)
 				for j := range d.facts {
-					m, ok := rd.Value().(map[string]any)
-					if !ok {
-						return fileResult{}, needs{}, fmt.Errorf("cache: a fact is not an object")
+					d.facts[j] = facts.Fact{Pkg: rd.String(), Enc: rd.Blob()}
+					if err := facts.Check(d.facts[j].Enc); err != nil {
+						return fileResult{}, needs{}, err
 					}
-					d.facts[j] = m
 				}
 			}
 		}

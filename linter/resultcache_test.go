@@ -119,6 +119,14 @@ func TestCacheEditedTree(t *testing.T) {
 			text := strings.Replace(string(raw), "  interval: 1m\n", "  # edited\n  interval: 1m\n", 1)
 			write(t, p, strings.Replace(text, "prune: false", "prune: true", 1))
 		}, minHits: 3},
+		{name: "a repo-scope fact changed", edit: func(t *testing.T) {
+			// the chart's version now matches its Blueprint's: blueprint-version (repo scope,
+			// whose findings the cache keeps by the digest of every fact) is gone
+			p := filepath.Join(dir, "platform/billing/chart/Chart.yaml")
+			raw, err := os.ReadFile(p)
+			require.NoError(t, err)
+			write(t, p, strings.Replace(string(raw), "version: 1.4.0", "version: 1.3.0", 1))
+		}, minHits: 3},
 		{name: "a file added", edit: func(t *testing.T) {
 			write(t, filepath.Join(dir, "platform/extra/secret.yaml"), "apiVersion: v1\nkind: Secret\nmetadata:\n  name: extra\n  namespace: billing\nstringData:\n  password: plain-text-here\n")
 		}, minHits: 3},

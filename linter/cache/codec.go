@@ -39,6 +39,12 @@ func (w *Writer) String(s string) {
 	w.buf = append(w.buf, s...)
 }
 
+// Blob writes a byte string.
+func (w *Writer) Blob(b []byte) {
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(b)))
+	w.buf = append(w.buf, b...)
+}
+
 // Strings writes a list of strings.
 func (w *Writer) Strings(ss []string) {
 	w.Int(len(ss))
@@ -175,15 +181,56 @@ func (r *Reader) Bool() bool {
 }
 
 // String reads a string.
-func (r *Reader) String() string {
+func (r *Reader) String() string { return string(r.bytes()) }
+
+// Blob reads a byte string written by Blob (a copy).
+func (r *Reader) Blob() []byte { return append([]byte(nil), r.bytes()...) }
+
+// Skip reads past a value written by Writer.Value without building it: a check that the
+// value is whole.
+func (r *Reader) Skip() {
+	if len(r.buf) == 0 {
+		r.fail(errShort)
+		return
+	}
+	tag := r.buf[0]
+	r.buf = r.buf[1:]
+	switch tag {
+	case tagNil, tagFalse, tagTrue:
+	case tagInt, tagInt64:
+		r.Int()
+	case tagFloat:
+		if len(r.buf) < 8 {
+			r.fail(errShort)
+			return
+		}
+		r.buf = r.buf[8:]
+	case tagString, tagNumber:
+		r.bytes()
+	case tagList:
+		for n := r.Len(); n > 0 && r.err == nil; n-- {
+			r.Skip()
+		}
+	case tagMap:
+		for n := r.Len(); n > 0 && r.err == nil; n-- {
+			r.bytes()
+			r.Skip()
+		}
+	default:
+		r.fail(fmt.Errorf("cache: unknown value tag %d", tag))
+	}
+}
+
+// bytes reads a string's bytes, without copying them.
+func (r *Reader) bytes() []byte {
 	n, k := binary.Uvarint(r.buf)
 	if k <= 0 || n > uint64(len(r.buf)-k) {
 		r.fail(errShort)
-		return ""
+		return nil
 	}
-	s := string(r.buf[k : k+int(n)])
+	b := r.buf[k : k+int(n) : k+int(n)]
 	r.buf = r.buf[k+int(n):]
-	return s
+	return b
 }
 
 // Strings reads a list of strings (nil when empty).
@@ -200,58 +247,100 @@ func (r *Reader) Strings() []string {
 }
 
 // Value reads a value written by Writer.Value.
-func (r *Reader) Value() any {
+func (r *Reader) Value() any { return Build(r, plain) }
+
+// Builder makes the values that Build reads, for a caller that keeps its own representation
+// (the repo pass builds OPA terms straight from the cached bytes). String receives the bytes in
+// the entry: a builder that keeps them must copy them (string(b) does).
+type Builder[T any] struct {
+	Nil    func() T
+	Bool   func(bool) T
+	Int    func(int) T
+	Int64  func(int64) T
+	Float  func(float64) T
+	String func(b []byte) T
+	Number func(string) T
+	List   func([]T) T
+	// Map receives the keys (in key order) and their values.
+	Map func(keys [][]byte, values []T) T
+}
+
+// plain builds the plain Go values Writer.Value takes.
+var plain = &Builder[any]{
+	Nil:    func() any { return nil },
+	Bool:   func(b bool) any { return b },
+	Int:    func(n int) any { return n },
+	Int64:  func(n int64) any { return n },
+	Float:  func(f float64) any { return f },
+	String: func(b []byte) any { return string(b) },
+	Number: func(s string) any { return json.Number(s) },
+	List:   func(xs []any) any { return xs },
+	Map: func(keys [][]byte, values []any) any {
+		out := make(map[string]any, len(keys))
+		for i, k := range keys {
+			out[string(k)] = values[i]
+		}
+		return out
+	},
+}
+
+// Build reads a value written by Writer.Value with b's constructors. A malformed input sets
+// the reader's error and yields b.Nil().
+func Build[T any](r *Reader, b *Builder[T]) T {
 	if len(r.buf) == 0 {
 		r.fail(errShort)
-		return nil
+		return b.Nil()
 	}
 	tag := r.buf[0]
 	r.buf = r.buf[1:]
 	switch tag {
 	case tagNil:
-		return nil
+		return b.Nil()
 	case tagFalse:
-		return false
+		return b.Bool(false)
 	case tagTrue:
-		return true
+		return b.Bool(true)
 	case tagInt:
-		return r.Int()
+		return b.Int(r.Int())
 	case tagInt64:
 		n, k := binary.Varint(r.buf)
 		if k <= 0 {
 			r.fail(errShort)
-			return nil
+			return b.Nil()
 		}
 		r.buf = r.buf[k:]
-		return n
+		return b.Int64(n)
 	case tagFloat:
 		if len(r.buf) < 8 {
 			r.fail(errShort)
-			return nil
+			return b.Nil()
 		}
 		f := math.Float64frombits(binary.LittleEndian.Uint64(r.buf))
 		r.buf = r.buf[8:]
-		return f
+		return b.Float(f)
 	case tagString:
-		return r.String()
+		return b.String(r.bytes())
 	case tagNumber:
-		return json.Number(r.String())
+		return b.Number(r.String())
 	case tagList:
 		n := r.Len()
-		out := make([]any, n)
+		out := make([]T, n)
 		for i := range out {
-			out[i] = r.Value()
+			out[i] = Build(r, b)
 		}
-		return out
+		return b.List(out)
 	case tagMap:
 		n := r.Len()
-		out := make(map[string]any, n)
+		keys, values := make([][]byte, 0, n), make([]T, 0, n)
 		for i := 0; i < n && r.err == nil; i++ {
-			k := r.String()
-			out[k] = r.Value()
+			keys = append(keys, r.bytes())
+			values = append(values, Build(r, b))
 		}
-		return out
+		return b.Map(keys, values)
 	}
 	r.fail(fmt.Errorf("cache: unknown value tag %d", tag))
-	return nil
+	return b.Nil()
 }
+
+// IsMap says whether b starts a map written by Writer.Value.
+func IsMap(b []byte) bool { return len(b) > 0 && b[0] == tagMap }
