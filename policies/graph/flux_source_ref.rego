@@ -28,38 +28,40 @@ params := data.ova.params.flux
 
 own_ns := object.get(input.object, ["metadata", "namespace"], "")
 
-source_kinds := {"GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket", "ExternalArtifact"}
-
+# The fact bodies read the input directly (the kinds as a literal, own_ns as object.get): each
+# helper rule costs several times the expression it names.
 fact contains f if {
-	input.object.kind in source_kinds
+	input.object.kind in {"GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket", "ExternalArtifact"}
 	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
-	f := {"type": "source", "ref": sprintf("%s/%s/%s", [input.object.kind, own_ns, input.object.metadata.name]), "path": ["metadata", "name"]}
+	f := {"type": "source", "ref": sprintf("%s/%s/%s", [input.object.kind, object.get(input.object, ["metadata", "namespace"], ""), input.object.metadata.name]), "path": ["metadata", "name"]}
 }
 
-refs contains [["spec", "sourceRef"], input.object.spec.sourceRef] if {
+# One body per reference, indexed by kind, so a source kind evaluates none of them.
+fact contains f if {
 	input.object.kind == "Kustomization"
 	startswith(input.object.apiVersion, "kustomize.toolkit.fluxcd.io/")
-}
-
-refs contains [["spec", "chart", "spec", "sourceRef"], input.object.spec.chart.spec.sourceRef] if {
-	input.object.kind == "HelmRelease"
-	startswith(input.object.apiVersion, "helm.toolkit.fluxcd.io/")
-}
-
-refs contains [["spec", "chartRef"], input.object.spec.chartRef] if {
-	input.object.kind == "HelmRelease"
-	startswith(input.object.apiVersion, "helm.toolkit.fluxcd.io/")
+	f := ref_fact(["spec", "sourceRef"], input.object.spec.sourceRef)
 }
 
 fact contains f if {
-	some [path, ref] in refs
+	input.object.kind == "HelmRelease"
+	startswith(input.object.apiVersion, "helm.toolkit.fluxcd.io/")
+	f := ref_fact(["spec", "chart", "spec", "sourceRef"], input.object.spec.chart.spec.sourceRef)
+}
+
+fact contains f if {
+	input.object.kind == "HelmRelease"
+	startswith(input.object.apiVersion, "helm.toolkit.fluxcd.io/")
+	f := ref_fact(["spec", "chartRef"], input.object.spec.chartRef)
+}
+
+ref_fact(path, ref) := {
+	"type": "ref", "path": path,
+	"ref": sprintf("%s/%s/%s", [ref.kind, object.get(ref, "namespace", own_ns), ref.name]),
+	"by": sprintf("%s %s/%s", [input.object.kind, own_ns, input.object.metadata.name]),
+} if {
 	is_string(ref.kind)
 	is_string(ref.name)
-	f := {
-		"type": "ref", "path": path,
-		"ref": sprintf("%s/%s/%s", [ref.kind, object.get(ref, "namespace", own_ns), ref.name]),
-		"by": sprintf("%s %s/%s", [input.object.kind, own_ns, input.object.metadata.name]),
-	}
 }
 
 # Complete sets, computed once per repo pass (a partial set looked up by a bound key is
