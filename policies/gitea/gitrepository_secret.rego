@@ -25,7 +25,7 @@ violation contains v if {
 	input.object.kind == "GitRepository"
 	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
 	name := input.object.spec.secretRef.name
-	name != want
+	name != data.ova.params.gitrepository.secret_name # read directly: the want rule costs more
 	v := {
 		"path": ["spec", "secretRef", "name"],
 		"msg": sprintf("%s authenticates with secret %q instead of the Gitea token secret %q", [k8s.display, name, want]),
