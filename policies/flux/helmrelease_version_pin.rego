@@ -22,20 +22,20 @@ package ova.rules.helmrelease_version_pin
 
 import data.ova.lib.k8s
 
-exact := `^[=v]?v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`
-
 spec := input.object.spec.chart.spec if {
 	input.object.kind == "HelmRelease"
 	startswith(input.object.apiVersion, "helm.toolkit.fluxcd.io/")
 	is_object(input.object.spec.chart.spec)
 }
 
+# version: defined only for a HelmRelease's chart spec, so the bodies need no other guard.
 version := trim_space(sprintf("%v", [spec.version])) if {
 	spec.version != null
-} else := ""
+} else := "" if {
+	is_object(spec)
+}
 
 violation contains v if {
-	is_object(spec)
 	version == ""
 	v := {
 		"path": path,
@@ -44,10 +44,11 @@ violation contains v if {
 	}
 }
 
+# an exact version is MAJOR.MINOR.PATCH (an optional v or = prefix, pre-release and build); the
+# pattern is inline, as a rule holding it would cost more than the match.
 violation contains v if {
-	is_object(spec)
 	version != ""
-	not regex.match(exact, version)
+	not regex.match(`^[=v]?v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`, version)
 	v := {
 		"path": path,
 		"msg": sprintf("%s pins chart version %q, a range: a new chart release matching it rolls out without a commit", [k8s.display, version]),

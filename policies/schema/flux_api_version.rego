@@ -37,14 +37,14 @@ api := split(input.object.apiVersion, "/")
 version := api[1]
 
 # the kind's versions in the configured Flux release (Flux kinds only)
-entry := data.ova.apis.flux[input.versions.flux][concat("/", [api[0], input.object.kind])]
+entry := data.ova.apis.flux[input.versions.flux][sprintf("%s/%s", [api[0], input.object.kind])]
 
 # info: what that release says of the object's version. Every body starts from it, so it is
-# built from the input alone: each helper rule (api, k8s.api_group) or sprintf on the way costs
-# more than the lookup, and the rest is only evaluated for the objects that fail.
+# built from the input alone: each helper rule on the way (api, k8s.api_group) costs more than
+# the lookup, and the rest is only evaluated for the objects that fail.
 info := i if {
 	parts := split(input.object.apiVersion, "/")
-	i := data.ova.apis.flux[input.versions.flux][concat("/", [parts[0], input.object.kind])].versions[parts[1]]
+	i := data.ova.apis.flux[input.versions.flux][sprintf("%s/%s", [parts[0], input.object.kind])].versions[parts[1]]
 }
 
 replacement := sprintf("%s/%s", [k8s.api_group, entry.storage])
