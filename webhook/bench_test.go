@@ -15,7 +15,7 @@ import (
 
 // benchReviews are AdmissionReviews of the kinds the webhook sees most: Flux CRs (clean, denied,
 // warned), a Deployment and a Secret that Flux applies, and a controller's Secret it skips.
-func benchReviews(b *testing.B) map[string][]byte {
+func benchReviews(b testing.TB) map[string][]byte {
 	b.Helper()
 	secret := yamlObject(b, plaintextSecret)
 	return map[string][]byte{
@@ -50,8 +50,8 @@ func BenchmarkHandler(b *testing.B) {
 	}
 }
 
-// BenchmarkServeHTTP adds controller-runtime's HTTP layer: the AdmissionReview JSON in, the
-// response JSON out (no TLS, no network).
+// BenchmarkServeHTTP adds the HTTP layer `ova-lint serve` serves (the Handler's own ServeHTTP):
+// the AdmissionReview JSON in, the response JSON out (no TLS, no network).
 func BenchmarkServeHTTP(b *testing.B) {
 	e := newEnv(b, "")
 	for name, body := range benchReviews(b) {
@@ -62,7 +62,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 				rec := httptest.NewRecorder()
 				req := httptest.NewRequest(http.MethodPost, "/validate", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
-				e.http.ServeHTTP(rec, req)
+				e.handler.ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK {
 					b.Fatal(rec.Body.String())
 				}
@@ -155,6 +155,27 @@ func BenchmarkHandlerLarge(b *testing.B) {
 			for b.Loop() {
 				if resp := e.handler.Handle(ctx, req); resp.Result != nil && resp.Result.Code >= 500 {
 					b.Fatal(resp.Result.Message)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkServeHTTPLarge is the large ConfigMaps through the HTTP layer: the review's JSON is
+// read once more (checked and sliced, not copied) before the object is decoded.
+func BenchmarkServeHTTPLarge(b *testing.B) {
+	e := newEnv(b, "")
+	for name, body := range largeConfigMaps(b) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				req := httptest.NewRequest(http.MethodPost, "/validate", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				e.handler.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatal(rec.Body.String())
 				}
 			}
 		})

@@ -157,7 +157,13 @@ func New(opts Options) (*Server, error) {
 	// in-flight metrics); its mux is served here on a listener and an http.Server of our own, so
 	// the shutdown can close the listener first and still answer what was accepted (see Run).
 	wh := crwebhook.NewServer(crwebhook.Options{})
-	wh.Register(opts.Path, s.guard(&admission.Webhook{Handler: opts.Handler}))
+	// A handler that serves its own AdmissionReviews (webhook.Handler: it decodes only what it
+	// reads) is served as it is; any other through controller-runtime's admission.Webhook.
+	review, ok := opts.Handler.(http.Handler)
+	if !ok {
+		review = &admission.Webhook{Handler: opts.Handler}
+	}
+	wh.Register(opts.Path, s.guard(review))
 	s.webhook = &http.Server{
 		Handler:           wh.WebhookMux(),
 		TLSConfig:         tlsCfg,
