@@ -13,7 +13,8 @@
 #   scope: repo
 #   runs: [cli]
 #   fix: sets spec.chart.spec.version to the version of the tree's chart, when the tree holds one version of it
-#   kinds: [HelmRelease, ""]
+#   # none: the rule reads helmrelease-chart's facts in the repo pass and never a single object
+#   kinds: []
 #   params:
 #     charts.local_repositories: {type: [array, "null"], items: {type: string, pattern: "^[^/]+/[^/]+$"}}
 package ova.rules.helmrelease_chart_version
