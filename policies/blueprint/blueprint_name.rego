@@ -26,7 +26,7 @@ import data.ova.lib.k8s
 violation contains v if {
 	blueprint.is_blueprint(input.object)
 	blueprint.from_file
-	k8s.file_base == "blueprint.yaml"
+	input.source.base == "blueprint.yaml"
 	folder := blueprint.folder(k8s.file_dir)
 	folder != ""
 	want := blueprint.expected_name(folder)

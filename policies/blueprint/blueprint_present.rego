@@ -26,7 +26,7 @@ import data.ova.lib.k8s
 import data.ova.lib.repo
 
 fact contains f if {
-	k8s.file_base == "Chart.yaml"
+	input.source.base == "Chart.yaml"
 	blueprint.from_file
 	is_string(input.object.name)
 	blueprint.platform_chart(k8s.file_dir)
@@ -34,7 +34,7 @@ fact contains f if {
 }
 
 fact contains f if {
-	k8s.file_base == "blueprint.yaml"
+	input.source.base == "blueprint.yaml"
 	blueprint.from_file
 	blueprint.is_blueprint(input.object)
 	f := {"type": "blueprint", "folder": k8s.file_dir, "path": ["kind"]}

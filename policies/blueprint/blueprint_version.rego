@@ -26,11 +26,9 @@ import data.ova.lib.blueprint
 import data.ova.lib.k8s
 import data.ova.lib.repo
 
-params := data.ova.params.blueprint
-
 fact contains f if {
 	blueprint.is_blueprint(input.object)
-	chart := object.get(input.object, ["spec", "manifests", "chart"], params.default_chart)
+	chart := object.get(input.object, ["spec", "manifests", "chart"], data.ova.params.blueprint.default_chart)
 	is_string(chart)
 	not contains(chart, "://")
 	f := {

@@ -28,7 +28,7 @@ import data.ova.lib.blueprint
 import data.ova.lib.k8s
 
 chart := input.object if {
-	k8s.file_base == "Chart.yaml"
+	input.source.base == "Chart.yaml"
 	blueprint.from_file
 	is_string(input.object.name)
 }

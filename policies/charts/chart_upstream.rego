@@ -31,7 +31,7 @@ import data.ova.lib.repo
 annotation := data.ova.params.chart.no_upstream_annotation
 
 chart := input.object if {
-	k8s.file_base == "Chart.yaml"
+	input.source.base == "Chart.yaml"
 	blueprint.from_file
 	is_string(input.object.name)
 	blueprint.blueprint_chart(k8s.file_dir)
@@ -39,7 +39,7 @@ chart := input.object if {
 
 dependencies := [d | some d in object.get(chart, "dependencies", []); is_object(d)]
 
-no_upstream if object.get(chart, ["annotations", annotation], "") == "true"
+no_upstream if object.get(chart, ["annotations", data.ova.params.chart.no_upstream_annotation], "") == "true"
 
 violation contains v if {
 	is_object(chart)
@@ -64,7 +64,7 @@ fact contains f if {
 no_upstream_value := true if no_upstream else := false
 
 fact contains f if {
-	k8s.file_base == "values.yaml"
+	input.source.base == "values.yaml"
 	blueprint.from_file
 	blueprint.blueprint_chart(k8s.file_dir)
 	up := input.object.catalystBlueprint.upstream

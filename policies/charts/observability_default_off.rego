@@ -32,7 +32,7 @@ import data.ova.lib.k8s
 params := data.ova.params.charts
 
 values if {
-	k8s.file_base == "values.yaml"
+	input.source.base == "values.yaml"
 	blueprint.from_file
 	blueprint.blueprint_chart(k8s.file_dir)
 	is_object(input.object)
