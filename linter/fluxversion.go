@@ -59,46 +59,63 @@ func fluxOfChart(version string) (string, bool) {
 func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File) (fluxPin, bool) {
 	sorted := append([]loader.File(nil), files...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Rel < sorted[j].Rel })
-	var best *fluxPin
-	bestRank := 0
-	for _, f := range sorted {
-		if ctx.Err() != nil || f.OSPath == loader.Stdin {
-			continue
+	// every file is read on the workers; the pin is then chosen in path order
+	type candidate struct {
+		pin  *fluxPin
+		rank int // rankGotk, rankOperator, rankChart; 0: none
+	}
+	found := make([]candidate, len(sorted))
+	l.parallel(ctx, len(sorted), func(i int) {
+		if pin, rank := l.filePin(sorted[i]); pin != nil {
+			found[i] = candidate{pin, rank}
 		}
-		base := path.Base(f.Rel)
-		isGotk := base == "gotk-components.yaml"
-		if !isGotk && (bestRank == rankOperator || !(strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml"))) {
-			continue
-		}
-		data, err := l.read(f)
-		if err != nil {
-			continue // lintFile reports unreadable files
-		}
-		if isGotk {
-			if m := gotkHeader.FindSubmatch(data); m != nil {
-				v := string(m[1])
-				if line := schema.NearestFluxVersion(v); line != "" {
-					return fluxPin{Version: v, Line: line, Source: fmt.Sprintf("%s: # Flux Version: %s", f.Display, v)}, true
-				}
-			}
-			continue
-		}
-		if !bytes.Contains(data, []byte("flux2")) && !bytes.Contains(data, []byte("distribution")) {
-			continue
-		}
-		if pin, rank := l.docPin(f, data); pin != nil && (best == nil || rank < bestRank) {
-			best, bestRank = pin, rank
+	})
+	var best *candidate
+	for i := range found {
+		c := &found[i]
+		if c.pin != nil && (best == nil || c.rank < best.rank) {
+			best = c
 		}
 	}
-	if best != nil {
-		return *best, true
+	if best == nil || ctx.Err() != nil {
+		return fluxPin{}, false
 	}
-	return fluxPin{}, false
+	return *best.pin, true
 }
 
-// Kinds of pin below gotk-components.yaml's, best first.
+// filePin is the Flux pin one file holds, and its kind (rankGotk is the best).
+func (l *Linter) filePin(f loader.File) (*fluxPin, int) {
+	if f.OSPath == loader.Stdin {
+		return nil, 0
+	}
+	base := path.Base(f.Rel)
+	isGotk := base == "gotk-components.yaml"
+	if !isGotk && !strings.HasSuffix(base, ".yaml") && !strings.HasSuffix(base, ".yml") {
+		return nil, 0
+	}
+	data, err := l.read(f)
+	if err != nil {
+		return nil, 0 // lintFile reports unreadable files
+	}
+	if isGotk {
+		if m := gotkHeader.FindSubmatch(data); m != nil {
+			v := string(m[1])
+			if line := schema.NearestFluxVersion(v); line != "" {
+				return &fluxPin{Version: v, Line: line, Source: fmt.Sprintf("%s: # Flux Version: %s", f.Display, v)}, rankGotk
+			}
+		}
+		return nil, 0
+	}
+	if !bytes.Contains(data, []byte("flux2")) && !bytes.Contains(data, []byte("distribution")) {
+		return nil, 0
+	}
+	return l.docPin(f, data)
+}
+
+// Kinds of pin, best first.
 const (
-	rankOperator = 1 + iota // FluxInstance, flux-instance chart values
+	rankGotk     = 1 + iota // gotk-components.yaml's header
+	rankOperator            // FluxInstance, flux-instance chart values
 	rankChart               // fluxcd-community flux2 chart
 )
 

@@ -92,49 +92,17 @@ func WalkFrom(ctx context.Context, root string, paths []string, excludes []strin
 			}
 			continue
 		}
-		templateDirs := map[string]bool{}
-		err = filepath.WalkDir(p, func(osPath string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return fmt.Errorf("walk %s: %w", osPath, err)
-			}
-			rel, _ := filepath.Rel(p, osPath)
-			rel = filepath.ToSlash(rel)
-			if prefix != "." {
-				rel = prefix + "/" + rel
-				if osPath == p {
-					rel = prefix
-				}
-			}
-			if d.IsDir() {
-				if osPath != p && (defaultExcludes[d.Name()] || excluded(rel, excludes)) {
-					return filepath.SkipDir
-				}
-				// A Helm chart: its vendored charts/ are skipped, its templates/ are Go templates.
-				if d.Name() == "charts" && isChart(filepath.Dir(osPath)) {
-					return filepath.SkipDir
-				}
-				if d.Name() == "templates" && isChart(filepath.Dir(osPath)) {
-					templateDirs[osPath] = true
-				}
-				return nil
-			}
-			if !isYAML(d.Name()) || excluded(rel, excludes) || !regular(osPath, d) {
-				return nil
-			}
-			if underAny(osPath, templateDirs) {
-				res.Skipped++
-				return nil
-			}
-			abs, _ := filepath.Abs(osPath)
-			if seen[abs] {
-				return nil
-			}
-			seen[abs] = true
-			res.Files = append(res.Files, File{OSPath: osPath, Display: display(cwd, osPath), Rel: rel, Root: res.RootDisplay})
-			return nil
-		})
+		files, skipped, err := walkTree(ctx, cwd, res.RootDisplay, p, prefix, excludes)
 		if err != nil {
 			return res, err
+		}
+		res.Skipped += skipped
+		for _, f := range files {
+			abs, _ := filepath.Abs(f.OSPath)
+			if !seen[abs] {
+				seen[abs] = true
+				res.Files = append(res.Files, f)
+			}
 		}
 	}
 	sort.SliceStable(res.Files, func(i, j int) bool { return res.Files[i].Display < res.Files[j].Display })
