@@ -26,42 +26,32 @@ import data.ova.lib.repo
 
 params := data.ova.params.flux
 
-own_ns := object.get(input.object, ["metadata", "namespace"], "")
-
-# The fact bodies read the input directly (the kinds as a literal, own_ns as object.get): each
-# helper rule costs several times the expression it names.
+# The fact bodies read the input directly (the kinds as literals, the namespace with
+# object.get): each helper rule costs several times the expression it names.
 fact contains f if {
 	input.object.kind in {"GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket", "ExternalArtifact"}
 	startswith(input.object.apiVersion, "source.toolkit.fluxcd.io/")
 	f := {"type": "source", "ref": sprintf("%s/%s/%s", [input.object.kind, object.get(input.object, ["metadata", "namespace"], ""), input.object.metadata.name]), "path": ["metadata", "name"]}
 }
 
-# One body per reference, indexed by kind, so a source kind evaluates none of them.
+# The references: a Kustomization's sourceRef, a HelmRelease's chart sourceRef and chartRef.
 fact contains f if {
-	input.object.kind == "Kustomization"
-	startswith(input.object.apiVersion, "kustomize.toolkit.fluxcd.io/")
-	f := ref_fact(["spec", "sourceRef"], input.object.spec.sourceRef)
-}
-
-fact contains f if {
-	input.object.kind == "HelmRelease"
-	startswith(input.object.apiVersion, "helm.toolkit.fluxcd.io/")
-	f := ref_fact(["spec", "chart", "spec", "sourceRef"], input.object.spec.chart.spec.sourceRef)
-}
-
-fact contains f if {
-	input.object.kind == "HelmRelease"
-	startswith(input.object.apiVersion, "helm.toolkit.fluxcd.io/")
-	f := ref_fact(["spec", "chartRef"], input.object.spec.chartRef)
-}
-
-ref_fact(path, ref) := {
-	"type": "ref", "path": path,
-	"ref": sprintf("%s/%s/%s", [ref.kind, object.get(ref, "namespace", own_ns), ref.name]),
-	"by": sprintf("%s %s/%s", [input.object.kind, own_ns, input.object.metadata.name]),
-} if {
+	some [kind, group, path] in [
+		["Kustomization", "kustomize.toolkit.fluxcd.io/", ["spec", "sourceRef"]],
+		["HelmRelease", "helm.toolkit.fluxcd.io/", ["spec", "chart", "spec", "sourceRef"]],
+		["HelmRelease", "helm.toolkit.fluxcd.io/", ["spec", "chartRef"]],
+	]
+	input.object.kind == kind
+	startswith(input.object.apiVersion, group)
+	ref := object.get(input.object, path, null)
 	is_string(ref.kind)
 	is_string(ref.name)
+	ns := object.get(input.object, ["metadata", "namespace"], "")
+	f := {
+		"type": "ref", "path": path,
+		"ref": sprintf("%s/%s/%s", [ref.kind, object.get(ref, "namespace", ns), ref.name]),
+		"by": sprintf("%s %s/%s", [input.object.kind, ns, input.object.metadata.name]),
+	}
 }
 
 # Complete sets, computed once per repo pass (a partial set looked up by a bound key is
