@@ -56,20 +56,27 @@ func fluxOfChart(version string) (string, bool) {
 // version of the flux2 chart that a HelmRelease installs or a Chart.yaml depends on. Files are
 // taken in path order; the first pin of the best kind wins. ok is false when the tree pins
 // nothing.
-func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File) (fluxPin, bool) {
+func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File) (fluxPin, bool, map[string][]byte) {
 	sorted := append([]loader.File(nil), files...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Rel < sorted[j].Rel })
 	// every file is read on the workers; the pin is then chosen in path order
 	type candidate struct {
 		pin  *fluxPin
 		rank int // rankGotk, rankOperator, rankChart; 0: none
+		data []byte
 	}
 	found := make([]candidate, len(sorted))
 	l.parallel(ctx, len(sorted), func(i int) {
-		if pin, rank := l.filePin(sorted[i]); pin != nil {
-			found[i] = candidate{pin, rank}
-		}
+		pin, rank, data := l.filePin(sorted[i])
+		found[i] = candidate{pin, rank, data}
 	})
+	// the bytes read here are the lint's too: each file is read once
+	read := make(map[string][]byte, len(found))
+	for i, c := range found {
+		if c.data != nil {
+			read[sorted[i].OSPath] = c.data
+		}
+	}
 	var best *candidate
 	for i := range found {
 		c := &found[i]
@@ -78,38 +85,40 @@ func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File) (fl
 		}
 	}
 	if best == nil || ctx.Err() != nil {
-		return fluxPin{}, false
+		return fluxPin{}, false, read
 	}
-	return *best.pin, true
+	return *best.pin, true, read
 }
 
-// filePin is the Flux pin one file holds, and its kind (rankGotk is the best).
-func (l *Linter) filePin(f loader.File) (*fluxPin, int) {
+// filePin is the Flux pin one file holds, its kind (rankGotk is the best) and the file's bytes
+// (nil when it was not read).
+func (l *Linter) filePin(f loader.File) (*fluxPin, int, []byte) {
 	if f.OSPath == loader.Stdin {
-		return nil, 0
+		return nil, 0, nil
 	}
 	base := path.Base(f.Rel)
 	isGotk := base == "gotk-components.yaml"
 	if !isGotk && !strings.HasSuffix(base, ".yaml") && !strings.HasSuffix(base, ".yml") {
-		return nil, 0
+		return nil, 0, nil
 	}
 	data, err := l.read(f)
 	if err != nil {
-		return nil, 0 // lintFile reports unreadable files
+		return nil, 0, nil // lintFile reports unreadable files
 	}
 	if isGotk {
 		if m := gotkHeader.FindSubmatch(data); m != nil {
 			v := string(m[1])
 			if line := schema.NearestFluxVersion(v); line != "" {
-				return &fluxPin{Version: v, Line: line, Source: fmt.Sprintf("%s: # Flux Version: %s", f.Display, v)}, rankGotk
+				return &fluxPin{Version: v, Line: line, Source: fmt.Sprintf("%s: # Flux Version: %s", f.Display, v)}, rankGotk, data
 			}
 		}
-		return nil, 0
+		return nil, 0, data
 	}
 	if !bytes.Contains(data, []byte("flux2")) && !bytes.Contains(data, []byte("distribution")) {
-		return nil, 0
+		return nil, 0, data
 	}
-	return l.docPin(f, data)
+	pin, rank := l.docPin(f, data)
+	return pin, rank, data
 }
 
 // Kinds of pin, best first.
@@ -214,13 +223,14 @@ func (l *Linter) resolveFluxVersion(ctx context.Context, files []loader.File) (*
 	if l.pinFiles != nil {
 		files = l.pinFiles
 	}
-	pin, ok := l.detectFluxVersion(ctx, files)
+	pin, ok, read := l.detectFluxVersion(ctx, files)
+	out := *l
+	out.preread = read
 	if !ok {
-		return l, "", ""
+		return &out, "", ""
 	}
 	cfg := *l.cfg
 	cfg.FluxVersion = pin.Line
-	out := *l
 	out.cfg = &cfg
 	if l.opts.Schema != nil {
 		s := *l.opts.Schema

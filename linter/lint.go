@@ -36,6 +36,9 @@ type Linter struct {
 	// pinFiles, when set, are the files the tree's Flux version is read from (the whole
 	// repository of a changed-files run) instead of the linted ones.
 	pinFiles []loader.File
+	// preread holds the bytes of the files the Flux version was looked for in, by OS path, so
+	// the lint reads each file once (set per run by resolveFluxVersion; read-only after).
+	preread map[string][]byte
 }
 
 // Options tune a Linter.
@@ -471,6 +474,9 @@ func (l *Linter) lintData(ctx context.Context, f loader.File, data []byte, schem
 func (l *Linter) read(f loader.File) ([]byte, error) {
 	if f.OSPath == loader.Stdin {
 		return loader.ReadAll(l.opts.Stdin, l.opts.Limits)
+	}
+	if data, ok := l.preread[f.OSPath]; ok {
+		return data, nil
 	}
 	return loader.ReadFile(f.OSPath, l.opts.Limits)
 }
