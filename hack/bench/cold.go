@@ -23,7 +23,7 @@ type coldCommand struct {
 // default (render on), and kubeconform, each run interleaved with the others -runs times so all
 // see the same machine; the medians of wall time, CPU (user+sys) and peak RSS, and ova-lint's
 // ratios to kubeconform.
-func coldBench(ctx context.Context, ova, kc, location, cache string, shapes []gencorpus.Shape, sizes []int, runs int) error {
+func coldBench(ctx context.Context, ova, kc, location, cache string, shapes []gencorpus.Shape, sizes []int, runs int, renders []string) error {
 	noCache := supportsNoCache(ctx, ova) // a cold run reads no result cache
 	lint := func(extra ...string) func(string) []string {
 		return func(dir string) []string {
@@ -34,9 +34,16 @@ func coldBench(ctx context.Context, ova, kc, location, cache string, shapes []ge
 			return append(argv, "-f", "json", dir)
 		}
 	}
-	cmds := []coldCommand{
-		{"ova-lint --render=off", lint("--render=off")},
-		{"ova-lint (default: render on)", lint()},
+	var cmds []coldCommand
+	for _, r := range renders {
+		switch strings.TrimSpace(r) {
+		case "off":
+			cmds = append(cmds, coldCommand{"ova-lint --render=off", lint("--render=off")})
+		case "on":
+			cmds = append(cmds, coldCommand{"ova-lint (default: render on)", lint()})
+		default:
+			return fmt.Errorf("-render: %q is neither off nor on", r)
+		}
 	}
 	if kc != "" {
 		cmds = append(cmds, coldCommand{"kubeconform v0.8.0 -strict", func(dir string) []string {

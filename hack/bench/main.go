@@ -44,6 +44,7 @@ func run() error {
 	shapesFlag := flag.String("shapes", "apps,files", "generated tree shapes (gencorpus: apps, files)")
 	runs := flag.Int("runs", 3, "runs per command; the median is reported")
 	cache := flag.String("cache", filepath.Join(os.TempDir(), "ova-lint-bench"), "where corpora and exported schemas are kept between runs")
+	renders := flag.String("render", "off,on", "ova-lint's render modes in the cold table (off: --render=off; on: the default)")
 	warm := flag.Bool("warm", true, "also time re-runs through the result cache (nothing changed, one file changed)")
 	graph := flag.String("graph", "", "instead of the generated trees, time the Flux graph on this tree against graph-script.sh (kustomize build + helm template | kubeconform)")
 	kustomize := flag.String("kustomize", "bin/kustomize", "kustomize binary (-graph)")
@@ -76,7 +77,7 @@ func run() error {
 		return graphBench(ctx, *ova, *kc, *kustomize, *helm, location, *graph, *runs)
 	}
 
-	if err := coldBench(ctx, *ova, *kc, location, *cache, parseShapes(*shapesFlag), sizes, *runs); err != nil || !*warm {
+	if err := coldBench(ctx, *ova, *kc, location, *cache, parseShapes(*shapesFlag), sizes, *runs, strings.Split(*renders, ",")); err != nil || !*warm {
 		return err
 	}
 	return warmBench(ctx, *ova, *kc, location, *cache, parseShapes(*shapesFlag), sizes, *runs)
