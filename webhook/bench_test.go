@@ -7,10 +7,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/openova-io/ova-lint/linter"
+	"github.com/openova-io/ova-lint/linter/engine"
+	"github.com/openova-io/ova-lint/webhook"
 )
 
 // benchReviews are AdmissionReviews of the kinds the webhook sees most: Flux CRs (clean, denied,
@@ -179,5 +184,45 @@ func BenchmarkServeHTTPLarge(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkAdmissionRules is the cost of each rule that runs at admission, alone, on the objects
+// of BenchmarkHandler (engine.EvalRules with one package): where the time of a review goes once
+// the webhook's own work is done.
+func BenchmarkAdmissionRules(b *testing.B) {
+	e := newEnv(b, "")
+	ctx := context.Background()
+	objects := map[string]map[string]any{
+		"Kustomization": yamlObject(b, goodKustomization),
+		"GitRepository": yamlObject(b, goodGitRepository),
+		"Deployment":    fluxApplied(yamlObject(b, literalCredentialDeployment)),
+		"Secret":        fluxApplied(yamlObject(b, plaintextSecret)),
+	}
+	for kind, obj := range objects {
+		raw, err := json.Marshal(obj)
+		if err != nil {
+			b.Fatal(err)
+		}
+		md, _ := obj["metadata"].(map[string]any)
+		labels, _ := md["labels"].(map[string]any)
+		src := linter.Source{Text: string(raw), Operation: "CREATE", Namespace: "apps", Origin: map[string]any{"producer": "admission", "applied_by": webhook.AppliedBy(labels)}}
+		in, err := linter.ObjectInput(e.cfg, obj, src, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range e.engine.Rules() {
+			if !r.RunsAt(engine.RunsAdmission) || r.Disabled || (r.Kinds != nil && !slices.Contains(r.Kinds, kind)) {
+				continue
+			}
+			b.Run(kind+"/"+r.ID, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := e.engine.EvalRules(ctx, in, []string{r.Package}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
