@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/linter/schema"
@@ -56,7 +57,7 @@ func fluxOfChart(version string) (string, bool) {
 // version of the flux2 chart that a HelmRelease installs or a Chart.yaml depends on. Files are
 // taken in path order; the first pin of the best kind wins. ok is false when the tree pins
 // nothing.
-func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File) (fluxPin, bool, map[string][]byte) {
+func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File) (fluxPin, bool, *preread) {
 	sorted := append([]loader.File(nil), files...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Rel < sorted[j].Rel })
 	// every file is read on the workers; the pin is then chosen in path order
@@ -71,10 +72,11 @@ func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File) (fl
 		found[i] = candidate{pin, rank, data}
 	})
 	// the bytes read here are the lint's too: each file is read once
-	read := make(map[string][]byte, len(found))
+	read := &preread{byPath: make(map[string]int, len(found)), data: make([]atomic.Pointer[[]byte], len(found))}
 	for i, c := range found {
 		if c.data != nil {
-			read[sorted[i].OSPath] = c.data
+			read.byPath[sorted[i].OSPath] = i
+			read.data[i].Store(&c.data)
 		}
 	}
 	var best *candidate
@@ -88,6 +90,28 @@ func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File) (fl
 		return fluxPin{}, false, read
 	}
 	return *best.pin, true, read
+}
+
+// preread holds the bytes of the files the Flux version was looked for in, until the file pass
+// takes them: each file is read once, and its bytes are not kept after its lint.
+type preread struct {
+	byPath map[string]int // OS path -> index in data; read-only once built
+	data   []atomic.Pointer[[]byte]
+}
+
+// take returns the bytes read for osPath, once.
+func (p *preread) take(osPath string) ([]byte, bool) {
+	if p == nil {
+		return nil, false
+	}
+	i, ok := p.byPath[osPath]
+	if !ok {
+		return nil, false
+	}
+	if b := p.data[i].Swap(nil); b != nil {
+		return *b, true
+	}
+	return nil, false
 }
 
 // filePin is the Flux pin one file holds, its kind (rankGotk is the best) and the file's bytes

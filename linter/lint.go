@@ -36,9 +36,9 @@ type Linter struct {
 	// pinFiles, when set, are the files the tree's Flux version is read from (the whole
 	// repository of a changed-files run) instead of the linted ones.
 	pinFiles []loader.File
-	// preread holds the bytes of the files the Flux version was looked for in, by OS path, so
-	// the lint reads each file once (set per run by resolveFluxVersion; read-only after).
-	preread map[string][]byte
+	// preread holds the bytes of the files the Flux version was looked for in, so the lint
+	// reads each file once (set per run by resolveFluxVersion).
+	preread *preread
 }
 
 // Options tune a Linter.
@@ -475,7 +475,7 @@ func (l *Linter) read(f loader.File) ([]byte, error) {
 	if f.OSPath == loader.Stdin {
 		return loader.ReadAll(l.opts.Stdin, l.opts.Limits)
 	}
-	if data, ok := l.preread[f.OSPath]; ok {
+	if data, ok := l.preread.take(f.OSPath); ok {
 		return data, nil
 	}
 	return loader.ReadFile(f.OSPath, l.opts.Limits)

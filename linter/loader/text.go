@@ -17,15 +17,38 @@ func ReadFile(name string, limits Limits) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return ReadAll(f, limits)
+	size := 0
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = int(min(fi.Size(), 1<<30))
+	}
+	return readAll(f, size, limits)
 }
 
 // ReadAll reads r like ReadFile reads a file.
-func ReadAll(r io.Reader, limits Limits) ([]byte, error) {
+func ReadAll(r io.Reader, limits Limits) ([]byte, error) { return readAll(r, 0, limits) }
+
+// readAll reads r to its end, or to one byte past limits.MaxFileBytes (so Parse can tell the
+// file is too large). size, when known, sizes the buffer: a file is read in one call plus the
+// one that sees its end, instead of io.ReadAll's growing 512-byte reads.
+func readAll(r io.Reader, size int, limits Limits) ([]byte, error) {
 	if limits.MaxFileBytes > 0 {
 		r = io.LimitReader(r, limits.MaxFileBytes+1)
+		size = int(min(int64(size), limits.MaxFileBytes+1))
 	}
-	return io.ReadAll(r)
+	buf := make([]byte, 0, max(size+1, 512))
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // grow
+		}
+	}
 }
 
 // IsBinary reports whether data is not text: it holds a NUL character, which YAML (and any text
