@@ -73,7 +73,11 @@ type output struct {
 // buildQuery names every rule package's violation and fact sets directly, one query expression
 // each, so evaluation goes straight to each rule (and its kind index) instead of enumerating
 // the data tree.
-func buildQuery(compiler *ast.Compiler, rules []*Rule, include func(*Rule) bool) (string, []output) {
+//
+// An object query (objects: an input with input.object and no input.repo) leaves out the
+// violation sets whose every body starts by testing input.repo: they are the repo pass's, and
+// each set asked for costs an evaluation even when no body applies.
+func buildQuery(compiler *ast.Compiler, rules []*Rule, include func(*Rule) bool, objects bool) (string, []output) {
 	var exprs []string
 	var outs []output
 	for _, r := range rules {
@@ -82,7 +86,8 @@ func buildQuery(compiler *ast.Compiler, rules []*Rule, include func(*Rule) bool)
 		}
 		for _, set := range []string{"violation", "fact"} {
 			ref := rulesPrefix + r.Package + "." + set
-			if len(compiler.GetRulesExact(ast.MustParseRef(ref))) == 0 {
+			compiled := compiler.GetRulesExact(ast.MustParseRef(ref))
+			if len(compiled) == 0 || (objects && repoPassOnly(compiled)) {
 				continue
 			}
 			v := fmt.Sprintf("%s_%d", set, len(outs))
@@ -96,9 +101,39 @@ func buildQuery(compiler *ast.Compiler, rules []*Rule, include func(*Rule) bool)
 	return strings.Join(exprs, "; "), outs
 }
 
-// prepare builds and prepares the query over the rules that include selects.
-func prepare(ctx context.Context, compiler *ast.Compiler, store storage.Store, rules []*Rule, include func(*Rule) bool) (query, error) {
-	text, outputs := buildQuery(compiler, rules, include)
+// repoPassOnly reports whether every body of rules (else branches included) starts with an
+// expression that reads input.repo, which only the repo pass's input has.
+func repoPassOnly(rules []*ast.Rule) bool {
+	for _, r := range rules {
+		for ; r != nil; r = r.Else {
+			if len(r.Body) == 0 || !readsRepo(r.Body[0]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// repoRef is input.repo.
+var repoRef = ast.MustParseRef("input.repo")
+
+// readsRepo reports whether expr is input.repo or a path below it, tested for truth.
+func readsRepo(expr *ast.Expr) bool {
+	if expr.Negated || len(expr.With) > 0 {
+		return false
+	}
+	t, ok := expr.Terms.(*ast.Term)
+	if !ok {
+		return false
+	}
+	ref, ok := t.Value.(ast.Ref)
+	return ok && ref.HasPrefix(repoRef)
+}
+
+// prepare builds and prepares the query over the rules that include selects; objects says the
+// query only ever sees object inputs (see buildQuery).
+func prepare(ctx context.Context, compiler *ast.Compiler, store storage.Store, rules []*Rule, include func(*Rule) bool, objects bool) (query, error) {
+	text, outputs := buildQuery(compiler, rules, include, objects)
 	pq, err := rego.New(rego.Query(text), rego.Compiler(compiler), rego.Store(store)).PrepareForEval(ctx)
 	if err != nil {
 		return query{}, fmt.Errorf("prepare policy query: %w", err)
@@ -133,7 +168,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params, "apis": apis}}, inmem.OptReturnASTValuesOnRead(true))
 	e := &Engine{byPackage: map[string]*Rule{}, compiler: compiler, store: store}
-	if e.all, err = prepare(ctx, compiler, store, rules, func(*Rule) bool { return true }); err != nil {
+	if e.all, err = prepare(ctx, compiler, store, rules, func(*Rule) bool { return true }, false); err != nil {
 		return nil, err
 	}
 	if err := e.prepareSelected(ctx, compiler, store, rules); err != nil {
@@ -184,7 +219,7 @@ func (e *Engine) prepareSelected(ctx context.Context, compiler *ast.Compiler, st
 			q, ok := shared[key.String()]
 			if !ok {
 				var err error
-				if q, err = prepare(ctx, compiler, store, rules, include); err != nil {
+				if q, err = prepare(ctx, compiler, store, rules, include, true); err != nil {
 					return err
 				}
 				shared[key.String()] = q

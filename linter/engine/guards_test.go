@@ -85,3 +85,42 @@ func TestQuerySelection(t *testing.T) {
 	assert.Contains(t, selected("SomeCRD", "file"), "no-sops")
 	assert.NotContains(t, selected("SomeCRD", "file"), "chart-name")
 }
+
+// TestObjectQueriesLeaveOutRepoPassSets: an object's query asks for the facts of a repo-scope
+// rule but not for its violation set when every body of that set starts with input.repo (the
+// repo pass's); a set with an object-level body stays, and the repo pass's query asks for all.
+func TestObjectQueriesLeaveOutRepoPassSets(t *testing.T) {
+	eng, err := New(context.Background(), Options{})
+	require.NoError(t, err)
+	sets := func(q query) map[string]bool {
+		out := map[string]bool{}
+		for _, o := range q.outputs {
+			set := "violation"
+			if o.fact {
+				set = "fact"
+			}
+			out[o.rule.Package+"."+set] = true
+		}
+		return out
+	}
+	in, err := ast.InterfaceToValue(map[string]any{"object": map[string]any{"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository"}, "origin": map[string]any{"producer": "file"}})
+	require.NoError(t, err)
+	object := sets(eng.queryFor(in))
+	assert.True(t, object["flux_source_ref.fact"])
+	assert.False(t, object["flux_source_ref.violation"], "every body starts with input.repo.complete")
+	assert.True(t, object["gitea_url.violation"])
+	all := sets(eng.all)
+	for _, set := range []string{"flux_source_ref.violation", "blueprint_version.violation", "duplicate_resource.violation", "gitea_url.violation"} {
+		assert.True(t, all[set], set)
+	}
+	// the repo pass still finds what it finds: a reference to an undeclared source
+	repoIn, err := ast.InterfaceToValue(map[string]any{"repo": map[string]any{"complete": true, "facts": []any{
+		map[string]any{"pkg": "flux_source_ref", "type": "ref", "ref": "GitRepository/flux-system/missing", "by": "Kustomization flux-system/app", "path": []any{"spec", "sourceRef"},
+			"at": map[string]any{"file": "a.yaml", "line": 3, "column": 3, "kind": "Kustomization", "namespace": "flux-system", "name": "app"}},
+	}}})
+	require.NoError(t, err)
+	res, err := eng.Eval(context.Background(), repoIn)
+	require.NoError(t, err)
+	require.Len(t, res.Violations, 1)
+	assert.Equal(t, "flux-source-ref", res.Violations[0].Rule.ID)
+}
