@@ -183,8 +183,9 @@ func (r *Reader) Bool() bool {
 // String reads a string.
 func (r *Reader) String() string { return string(r.bytes()) }
 
-// Blob reads a byte string written by Blob (a copy).
-func (r *Reader) Blob() []byte { return append([]byte(nil), r.bytes()...) }
+// Blob reads a byte string written by Blob. It is not a copy: it shares the reader's buffer,
+// which the caller must not change while the result is in use.
+func (r *Reader) Blob() []byte { return r.bytes() }
 
 // Skip reads past a value written by Writer.Value without building it: a check that the
 // value is whole.
