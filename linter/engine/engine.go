@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
@@ -282,7 +283,7 @@ type Result struct {
 // Eval evaluates every rule against input (an object built with NewInput or RepoInput).
 func (e *Engine) Eval(ctx context.Context, input ast.Value) (Result, error) {
 	q := e.queryFor(input)
-	rs, err := q.pq.Eval(ctx, rego.EvalParsedInput(input))
+	rs, err := q.pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalMetrics(metrics.NoOp()))
 	if err != nil {
 		return Result{}, fmt.Errorf("evaluate policies: %w", err)
 	}
@@ -632,7 +633,7 @@ func (e *Engine) EvalRules(ctx context.Context, input ast.Value, packages []stri
 	if err != nil {
 		return Result{}, err
 	}
-	rs, err := q.pq.Eval(ctx, rego.EvalParsedInput(input))
+	rs, err := q.pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalMetrics(metrics.NoOp()))
 	if err != nil {
 		return Result{}, fmt.Errorf("evaluate policies %s: %w", strings.Join(pkgs, ", "), err)
 	}
