@@ -19,11 +19,11 @@ type coldCommand struct {
 	argv func(dir string) []string
 }
 
-// coldBench prints one table for every shape and size: ova-lint with --render=off and with the
-// default (render on), and kubeconform, each run interleaved with the others -runs times so all
+// coldBench prints one table for every shape and size: ova-lint in each of the -render modes
+// (--render=off, the default: render on), and kubeconform, each run interleaved with the others -runs times so all
 // see the same machine; the medians of wall time, CPU (user+sys) and peak RSS, and ova-lint's
 // ratios to kubeconform.
-func coldBench(ctx context.Context, ova, kc, location, cache string, shapes []gencorpus.Shape, sizes []int, runs int, renders []string) error {
+func coldBench(ctx context.Context, ova, kc, location, cache string, shapes []gencorpus.Shape, sizes []int, runs int, modes []renderMode) error {
 	noCache := supportsNoCache(ctx, ova) // a cold run reads no result cache
 	lint := func(extra ...string) func(string) []string {
 		return func(dir string) []string {
@@ -35,15 +35,8 @@ func coldBench(ctx context.Context, ova, kc, location, cache string, shapes []ge
 		}
 	}
 	var cmds []coldCommand
-	for _, r := range renders {
-		switch strings.TrimSpace(r) {
-		case "off":
-			cmds = append(cmds, coldCommand{"ova-lint --render=off", lint("--render=off")})
-		case "on":
-			cmds = append(cmds, coldCommand{"ova-lint (default: render on)", lint()})
-		default:
-			return fmt.Errorf("-render: %q is neither off nor on", r)
-		}
+	for _, m := range modes {
+		cmds = append(cmds, coldCommand{"ova-lint " + m.name, lint(m.extra...)})
 	}
 	if kc != "" {
 		cmds = append(cmds, coldCommand{"kubeconform v0.8.0 -strict", func(dir string) []string {

@@ -44,7 +44,7 @@ func run() error {
 	shapesFlag := flag.String("shapes", "apps,files", "generated tree shapes (gencorpus: apps, files)")
 	runs := flag.Int("runs", 3, "runs per command; the median is reported")
 	cache := flag.String("cache", filepath.Join(os.TempDir(), "ova-lint-bench"), "where corpora and exported schemas are kept between runs")
-	renders := flag.String("render", "off,on", "ova-lint's render modes in the cold table (off: --render=off; on: the default)")
+	renders := flag.String("render", "off,on", "ova-lint's render modes, in the cold and the warm tables (off: --render=off; on: the default)")
 	warm := flag.Bool("warm", true, "also time re-runs through the result cache (nothing changed, one file changed)")
 	graph := flag.String("graph", "", "instead of the generated trees, time the Flux graph on this tree against graph-script.sh (kustomize build + helm template | kubeconform)")
 	kustomize := flag.String("kustomize", "bin/kustomize", "kustomize binary (-graph)")
@@ -77,10 +77,14 @@ func run() error {
 		return graphBench(ctx, *ova, *kc, *kustomize, *helm, location, *graph, *runs)
 	}
 
-	if err := coldBench(ctx, *ova, *kc, location, *cache, parseShapes(*shapesFlag), sizes, *runs, strings.Split(*renders, ",")); err != nil || !*warm {
+	modes, err := parseRenders(*renders)
+	if err != nil {
 		return err
 	}
-	return warmBench(ctx, *ova, *kc, location, *cache, parseShapes(*shapesFlag), sizes, *runs)
+	if err := coldBench(ctx, *ova, *kc, location, *cache, parseShapes(*shapesFlag), sizes, *runs, modes); err != nil || !*warm {
+		return err
+	}
+	return warmBench(ctx, *ova, *kc, location, *cache, parseShapes(*shapesFlag), sizes, *runs, modes)
 }
 
 // runOnce runs argv (with env added to the environment) and measures it.
@@ -110,4 +114,26 @@ func runOnce(ctx context.Context, argv []string, env ...string) (measure, error)
 func median(ms []measure) measure {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].wall < ms[j].wall })
 	return ms[len(ms)/2]
+}
+
+// renderMode is one way of running ova-lint in the tables: its name and its extra arguments.
+type renderMode struct {
+	name  string
+	extra []string
+}
+
+// parseRenders reads -render: "off" (--render=off) and "on" (the default), comma-separated.
+func parseRenders(s string) ([]renderMode, error) {
+	var modes []renderMode
+	for _, r := range strings.Split(s, ",") {
+		switch strings.TrimSpace(r) {
+		case "off":
+			modes = append(modes, renderMode{"--render=off", []string{"--render=off"}})
+		case "on":
+			modes = append(modes, renderMode{"(default: render on)", nil})
+		default:
+			return nil, fmt.Errorf("-render: %q is neither off nor on", r)
+		}
+	}
+	return modes, nil
 }

@@ -12,11 +12,11 @@ import (
 )
 
 // warmBench prints the warm rows of the table (after coldBench's, same columns): re-runs through
-// the result cache with nothing changed, and with one file changed before each run, for
-// --render=off and the default. The cache is filled by one run first, in a directory of its
+// the result cache with nothing changed, and with one file changed before each run, in each of
+// the -render modes. The cache is filled by one run first, in a directory of its
 // own; kubeconform runs interleaved with the warm runs, so the ratios are to what it took on
 // the same machine at the same time.
-func warmBench(ctx context.Context, ova, kc, location, cache string, shapes []gencorpus.Shape, sizes []int, runs int) error {
+func warmBench(ctx context.Context, ova, kc, location, cache string, shapes []gencorpus.Shape, sizes []int, runs int, modes []renderMode) error {
 	for _, shape := range shapes {
 		for _, n := range sizes {
 			dir := filepath.Join(cache, fmt.Sprintf("corpus-%s-%d", shape, n))
@@ -24,10 +24,7 @@ func warmBench(ctx context.Context, ova, kc, location, cache string, shapes []ge
 			if err != nil {
 				return err
 			}
-			for _, mode := range []struct {
-				name  string
-				extra []string
-			}{{"--render=off", []string{"--render=off"}}, {"(default: render on)", nil}} {
+			for _, mode := range modes {
 				if err := warmShape(ctx, ova, kc, location, dir, shape, st, mode.name, mode.extra, runs); err != nil {
 					return fmt.Errorf("warm %s %s: %w", shape, mode.name, err)
 				}
