@@ -56,8 +56,8 @@ func fluxOfChart(version string) (string, bool) {
 // flux-instance chart's values.instance.distribution.version in a HelmRelease), else the
 // version of the flux2 chart that a HelmRelease installs or a Chart.yaml depends on. Files are
 // taken in path order; the first pin of the best kind wins. ok is false when the tree pins
-// nothing.
-func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File) (fluxPin, bool, *preread) {
+// nothing. The bytes of the files in lint (by OS path) are kept for the file pass.
+func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File, lint map[string]bool) (fluxPin, bool, *preread) {
 	sorted := append([]loader.File(nil), files...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Rel < sorted[j].Rel })
 	// every file is read on the workers; the pin is then chosen in path order
@@ -72,9 +72,9 @@ func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File) (fl
 		found[i] = candidate{pin, rank, data}
 	})
 	// the bytes read here are the lint's too: each file is read once
-	read := &preread{byPath: make(map[string]int, len(found)), data: make([]atomic.Pointer[[]byte], len(found))}
+	read := &preread{byPath: make(map[string]int, len(lint)), data: make([]atomic.Pointer[[]byte], len(found))}
 	for i, c := range found {
-		if c.data != nil {
+		if c.data != nil && lint[sorted[i].OSPath] {
 			read.byPath[sorted[i].OSPath] = i
 			read.data[i].Store(&c.data)
 		}
@@ -244,10 +244,14 @@ func (l *Linter) resolveFluxVersion(ctx context.Context, files []loader.File) (*
 	if l.cfg.FluxVersionFrom != "" {
 		return l, minorOf(l.cfg.FluxVersion), l.cfg.FluxVersionFrom
 	}
-	if l.pinFiles != nil {
+	lint := make(map[string]bool, len(files))
+	for _, f := range files {
+		lint[f.OSPath] = true
+	}
+	if l.pinFiles != nil { // a --changed run: the pin is the whole tree's, the lint reads fewer
 		files = l.pinFiles
 	}
-	pin, ok, read := l.detectFluxVersion(ctx, files)
+	pin, ok, read := l.detectFluxVersion(ctx, files, lint)
 	out := *l
 	out.preread = read
 	if !ok {
