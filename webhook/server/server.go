@@ -242,7 +242,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}()
 
 	errc := make(chan error, 2)
+	serveDone := make(chan struct{})
 	go func() {
+		defer close(serveDone)
 		err := s.webhook.Serve(tls.NewListener(s.ln, s.webhook.TLSConfig))
 		if errors.Is(err, http.ErrServerClosed) || (err != nil && s.closing.Load()) {
 			return
@@ -278,13 +280,27 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.ln.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("close the webhook listener: %w", err)
 	}
+	// Serve returns once its Accept fails on the closed listener; until then http.Server still
+	// tracks the listener, and Shutdown would close it a second time and report that error
+	// ("use of closed network connection") as if the drain had failed.
+	select {
+	case <-serveDone:
+	case <-drainCtx.Done():
+	}
 	// Answer what was accepted: every response now closes its connection, so this ends once
 	// each connection that is reading or serving a request has answered it.
 	for s.conns.busy() > 0 && drainCtx.Err() == nil {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if err := s.webhook.Shutdown(drainCtx); err != nil && runErr == nil {
-		runErr = fmt.Errorf("reviews still in flight after %s", s.opts.ShutdownTimeout)
+		switch {
+		case errors.Is(err, net.ErrClosed):
+			// The listener was closed above; nothing was left in flight.
+		case drainCtx.Err() != nil:
+			runErr = fmt.Errorf("reviews still in flight after %s", s.opts.ShutdownTimeout)
+		default:
+			runErr = fmt.Errorf("webhook server shutdown: %w", err)
+		}
 	}
 	stopCerts()
 	probeCtx, cancelProbe := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
