@@ -3,6 +3,7 @@ package linter
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"path"
 	"regexp"
@@ -11,8 +12,10 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/openova-io/ova-lint/linter/cache"
 	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/linter/schema"
+	"github.com/openova-io/ova-lint/linter/treeindex"
 )
 
 // fluxPin is a Flux version the tree pins, and where.
@@ -62,20 +65,27 @@ func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File, lin
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Rel < sorted[j].Rel })
 	// every file is read on the workers; the pin is then chosen in path order
 	type candidate struct {
-		pin  *fluxPin
-		rank int // rankGotk, rankOperator, rankChart; 0: none
-		data []byte
+		pin    *fluxPin
+		rank   int // rankGotk, rankOperator, rankChart; 0: none
+		data   []byte
+		digest [32]byte // of the bytes, when known
+		known  bool
 	}
 	found := make([]candidate, len(sorted))
 	l.parallel(ctx, len(sorted), func(i int) {
-		pin, rank, data := l.filePin(sorted[i])
-		found[i] = candidate{pin, rank, data}
+		c := &found[i]
+		c.pin, c.rank, c.data, c.digest, c.known = l.filePin(sorted[i])
 	})
-	// the bytes read here are the lint's too: each file is read once
-	read := &preread{byPath: make(map[string]int, len(lint)), data: make([]atomic.Pointer[[]byte], len(found))}
+	// the bytes read here are the lint's too: each file is read once; a file the tree index
+	// vouched for is not read, its digest finds its results
+	read := &preread{byPath: make(map[string]int, len(lint)), data: make([]atomic.Pointer[[]byte], len(found)), digests: make([][32]byte, len(found)), known: make([]bool, len(found))}
 	for i, c := range found {
-		if c.data != nil && lint[sorted[i].OSPath] {
-			read.byPath[sorted[i].OSPath] = i
+		if !lint[sorted[i].OSPath] {
+			continue
+		}
+		read.byPath[sorted[i].OSPath] = i
+		read.digests[i], read.known[i] = c.digest, c.known
+		if c.data != nil {
 			read.data[i].Store(&c.data)
 		}
 	}
@@ -92,57 +102,132 @@ func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File, lin
 	return *best.pin, true, read
 }
 
-// preread holds the bytes of the files the Flux version was looked for in, until the file pass
-// takes them: each file is read once, and its bytes are not kept after its lint.
+// preread holds what the pre-scan learnt of each file it looked at, until the file pass takes
+// it: the bytes it read (each file is read once, and its bytes are not kept after its lint) and
+// their SHA-256, or only the digest the tree index recorded for an unchanged file.
 type preread struct {
-	byPath map[string]int // OS path -> index in data; read-only once built
-	data   []atomic.Pointer[[]byte]
+	byPath  map[string]int // OS path -> index in data; read-only once built
+	data    []atomic.Pointer[[]byte]
+	digests [][32]byte // read-only once built
+	known   []bool
 }
 
-// take returns the bytes read for osPath, once.
-func (p *preread) take(osPath string) ([]byte, bool) {
+// take returns the bytes read for osPath, and their digest, once.
+func (p *preread) take(osPath string) ([]byte, [32]byte, bool) {
 	if p == nil {
-		return nil, false
+		return nil, [32]byte{}, false
 	}
 	i, ok := p.byPath[osPath]
 	if !ok {
-		return nil, false
+		return nil, [32]byte{}, false
 	}
 	if b := p.data[i].Swap(nil); b != nil {
-		return *b, true
+		return *b, p.digests[i], true
 	}
-	return nil, false
+	return nil, [32]byte{}, false
 }
 
-// filePin is the Flux pin one file holds, its kind (rankGotk is the best) and the file's bytes
-// (nil when it was not read).
-func (l *Linter) filePin(f loader.File) (*fluxPin, int, []byte) {
-	if f.OSPath == loader.Stdin {
-		return nil, 0, nil
+// digest returns the digest the pre-scan knows for osPath without its bytes.
+func (p *preread) digest(osPath string) ([32]byte, bool) {
+	if p == nil {
+		return [32]byte{}, false
 	}
-	base := path.Base(f.Rel)
-	isGotk := base == "gotk-components.yaml"
-	if !isGotk && !strings.HasSuffix(base, ".yaml") && !strings.HasSuffix(base, ".yml") {
-		return nil, 0, nil
+	i, ok := p.byPath[osPath]
+	if !ok || !p.known[i] {
+		return [32]byte{}, false
+	}
+	return p.digests[i], true
+}
+
+// scanned reports whether the pre-scan looked at osPath (so the file pass does not consult the
+// index again).
+func (p *preread) scanned(osPath string) bool {
+	if p == nil {
+		return false
+	}
+	_, ok := p.byPath[osPath]
+	return ok
+}
+
+// filePin is the Flux pin one file holds and its kind (rankGotk is the best), with the file's
+// bytes (nil when they were not read) and their SHA-256 (known: false when the file could not
+// be read). A file the tree index vouches for is not read: its pin and digest are the index's.
+func (l *Linter) filePin(f loader.File) (pin *fluxPin, rank int, data []byte, digest [32]byte, known bool) {
+	if f.OSPath == loader.Stdin {
+		return nil, 0, nil, digest, false
+	}
+	if !pinCandidate(f) {
+		return nil, 0, nil, digest, false
+	}
+	ix := l.index()
+	entry, st, ok := ix.Lookup(f.OSPath)
+	if ok {
+		if pin, rank, ok := decodePin(entry.Meta); ok {
+			return pin, rank, nil, entry.Digest, true
+		}
 	}
 	data, err := l.read(f)
 	if err != nil {
-		return nil, 0, nil // lintFile reports unreadable files
+		return nil, 0, nil, digest, false // lintFile reports unreadable files
 	}
-	if isGotk {
+	digest = sha256.Sum256(data)
+	pin, rank = l.pinOf(f, data)
+	ix.Record(f.OSPath, st, treeindex.File{Digest: digest, Meta: encodePin(pin, rank)})
+	return pin, rank, data, digest, true
+}
+
+// pinCandidate reports whether a file can pin the Flux version: a YAML file.
+func pinCandidate(f loader.File) bool {
+	base := path.Base(f.Rel)
+	return base == "gotk-components.yaml" || strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml")
+}
+
+// pinOf is the Flux pin in the bytes of file f, and its kind.
+func (l *Linter) pinOf(f loader.File, data []byte) (*fluxPin, int) {
+	if path.Base(f.Rel) == "gotk-components.yaml" {
 		if m := gotkHeader.FindSubmatch(data); m != nil {
 			v := string(m[1])
 			if line := schema.NearestFluxVersion(v); line != "" {
-				return &fluxPin{Version: v, Line: line, Source: fmt.Sprintf("%s: # Flux Version: %s", f.Display, v)}, rankGotk, data
+				return &fluxPin{Version: v, Line: line, Source: fmt.Sprintf("%s: # Flux Version: %s", f.Display, v)}, rankGotk
 			}
 		}
-		return nil, 0, data
+		return nil, 0
 	}
 	if !bytes.Contains(data, []byte("flux2")) && !bytes.Contains(data, []byte("distribution")) {
-		return nil, 0, data
+		return nil, 0
 	}
-	pin, rank := l.docPin(f, data)
-	return pin, rank, data
+	return l.docPin(f, data)
+}
+
+// encodePin is the tree index's record of a file's pin.
+func encodePin(pin *fluxPin, rank int) []byte {
+	var w cache.Writer
+	w.Int(1) // the pin was looked for
+	w.Int(rank)
+	if pin != nil {
+		w.String(pin.Version)
+		w.String(pin.Line)
+		w.String(pin.Source)
+	}
+	b, _ := w.Bytes() // ints and strings: no error
+	return b
+}
+
+// decodePin reads encodePin; ok is false when meta holds no pin record.
+func decodePin(meta []byte) (*fluxPin, int, bool) {
+	r := cache.NewReader(meta)
+	if r.Int() != 1 {
+		return nil, 0, false
+	}
+	rank := r.Int()
+	var pin *fluxPin
+	if rank != 0 {
+		pin = &fluxPin{Version: r.String(), Line: r.String(), Source: r.String()}
+	}
+	if r.Done() != nil {
+		return nil, 0, false
+	}
+	return pin, rank, true
 }
 
 // Kinds of pin, best first.

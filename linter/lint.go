@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -101,10 +102,20 @@ func New(e *engine.Engine, cfg *config.Config, opts Options) *Linter {
 // when the paths are not that whole root, the rest of it is read for context (charts, sources,
 // dependsOn targets) and never reported on.
 func (l *Linter) Lint(ctx context.Context, paths []string) (*finding.Report, error) {
-	walked, err := loader.WalkFrom(ctx, l.opts.Root, paths, l.cfg.Exclude)
+	walked, err := l.Walk(ctx, paths)
 	if err != nil {
 		return nil, err
 	}
+	return l.LintWalked(ctx, paths, walked)
+}
+
+// Walk lists the files Lint(paths) lints (through the tree index, when the cache has one).
+func (l *Linter) Walk(ctx context.Context, paths []string) (loader.WalkResult, error) {
+	return loader.WalkWith(ctx, l.opts.Root, paths, l.cfg.Exclude, l.index().ReadDir)
+}
+
+// LintWalked is Lint over the files Walk(paths) listed.
+func (l *Linter) LintWalked(ctx context.Context, paths []string, walked loader.WalkResult) (*finding.Report, error) {
 	tree := Tree{Root: walked.Root, RootDisplay: walked.RootDisplay, Files: walked.Files, Skipped: walked.Skipped}
 	for _, p := range paths {
 		if p == loader.Stdin {
@@ -112,7 +123,7 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*finding.Report, err
 		}
 	}
 	if !wholeRoot(paths, walked.Root) {
-		all, err := loader.WalkFrom(ctx, walked.Root, []string{walked.Root}, l.cfg.Exclude)
+		all, err := loader.WalkWith(ctx, walked.Root, []string{walked.Root}, l.cfg.Exclude, l.index().ReadDir)
 		if err != nil {
 			return nil, err
 		}
@@ -346,28 +357,24 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 	return rep, nil
 }
 
-// parallel runs do(0..n-1) on the workers.
+// parallel runs do(0..n-1) on the workers. Each worker takes the next index from a shared
+// counter: a channel hand-off per item costs more than a cached file's whole work.
 func (l *Linter) parallel(ctx context.Context, n int, do func(int)) {
-	jobs := make(chan int)
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < l.opts.Workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
 				do(i)
 			}
 		}()
 	}
-feed:
-	for i := 0; i < n; i++ {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
 	wg.Wait()
 }
 
@@ -475,7 +482,7 @@ func (l *Linter) read(f loader.File) ([]byte, error) {
 	if f.OSPath == loader.Stdin {
 		return loader.ReadAll(l.opts.Stdin, l.opts.Limits)
 	}
-	if data, ok := l.preread.take(f.OSPath); ok {
+	if data, _, ok := l.preread.take(f.OSPath); ok {
 		return data, nil
 	}
 	return loader.ReadFile(f.OSPath, l.opts.Limits)

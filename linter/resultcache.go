@@ -2,6 +2,7 @@ package linter
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/graph"
 	"github.com/openova-io/ova-lint/linter/loader"
+	"github.com/openova-io/ova-lint/linter/treeindex"
 	"github.com/openova-io/ova-lint/linter/waiver"
 	"github.com/openova-io/ova-lint/policies"
 )
@@ -33,6 +35,10 @@ type CacheOptions struct {
 	// Report, when set, is told at the end of the file pass how the cache went, or why it
 	// could not be used (the run then goes on uncached).
 	Report func(cache.Stats, error)
+	// Index, when set, is the tree's index (the caller opens and closes it): an unchanged
+	// directory is not listed again, and an unchanged file is not read again, its results found
+	// by the digest the index recorded.
+	Index *treeindex.Index
 }
 
 // PolicyIdentity hashes the Rego sources under dirs (the --policy directories), for
@@ -87,7 +93,7 @@ func (l *Linter) openCache(fluxVersion, fluxSource string, graph bool) *resultCa
 		}
 		return nil
 	}
-	h := cache.NewHasher().String("ova-lint result cache v2", co.Identity)
+	h := cache.NewHasher().String("ova-lint result cache v3", co.Identity)
 	if err := hashTree(h, policies.FS); err != nil {
 		return fail(fmt.Errorf("cache fingerprint: %w", err))
 	}
@@ -133,10 +139,10 @@ func (c *resultCache) close() {
 	}
 }
 
-// key addresses one file's results: its bytes, its paths, whether it is a patch and whether
-// the run builds the Flux graph (the file's graph documents are kept only then, so an entry of a
-// run without the graph cannot say what a run with it must parse again).
-func (c *resultCache) key(f loader.File, data []byte, patch bool) cache.Key {
+// key addresses one file's results: the SHA-256 of its bytes, its paths, whether it is a patch
+// and whether the run builds the Flux graph (the file's graph documents are kept only then, so
+// an entry of a run without the graph cannot say what a run with it must parse again).
+func (c *resultCache) key(f loader.File, digest [32]byte, patch bool) cache.Key {
 	p := "file"
 	if patch {
 		p = "patch"
@@ -145,29 +151,49 @@ func (c *resultCache) key(f loader.File, data []byte, patch bool) cache.Key {
 	if !c.graph {
 		g = "no graph"
 	}
-	return cache.NewHasher().Bytes(c.fingerprint).String(f.Display, f.Rel, f.Root, p, g).Bytes(data).Sum()
+	return cache.NewHasher().Bytes(c.fingerprint).String(f.Display, f.Rel, f.Root, p, g).Bytes(digest[:]).Sum()
 }
 
 // lintFileCached is lintFile through the cache: a file seen before with the same bytes under
 // the same fingerprint takes its results from the cache; a file whose documents need the
-// whole tree's CRDs for their schema (or are CRDs) is always linted.
+// whole tree's CRDs for their schema (or are CRDs) is always linted. A file the tree index
+// vouches for is not read at all unless its cached result must parse it again.
 func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, f loader.File, schemas *schemaCheck, patch bool) fileResult {
 	if c == nil || f.OSPath == loader.Stdin {
 		return l.lintFile(ctx, f, schemas, patch)
 	}
-	data, err := l.read(f)
+	data, digest, err := l.content(f)
 	if err != nil {
 		return fileResult{err: fmt.Errorf("read %s: %w", f.Display, err)}
 	}
-	k := c.key(f, data, patch)
+	k := c.key(f, digest, patch)
 	if raw, ok := c.session.Get(k); ok {
 		if res, needs, err := decodeResult(raw); err == nil {
 			if needs.waivers || (needs.graph && c.graph) {
-				l.reparse(f, data, &res, c.graph)
+				if data == nil {
+					if data, err = l.read(f); err != nil {
+						return fileResult{err: fmt.Errorf("read %s: %w", f.Display, err)}
+					}
+				}
+				if d := sha256.Sum256(data); d == digest {
+					l.reparse(f, data, &res, c.graph)
+					return res
+				}
+				// changed since the index's stat: linted below, under its new digest
+			} else {
+				return res
 			}
-			return res
+		} else {
+			c.session.Drop(k) // did not decode: recomputed below, never trusted
 		}
-		c.session.Drop(k) // did not decode: recomputed below, never trusted
+	}
+	if data == nil {
+		if data, err = l.read(f); err != nil {
+			return fileResult{err: fmt.Errorf("read %s: %w", f.Display, err)}
+		}
+		if d := sha256.Sum256(data); d != digest {
+			k = c.key(f, d, patch)
+		}
 	}
 	res := l.lintData(ctx, f, data, schemas, patch)
 	if res.err == nil && (schemas == nil || !schemas.holds(f.Display)) {
@@ -176,6 +202,52 @@ func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, f loader.Fi
 		}
 	}
 	return res
+}
+
+// content returns a file's bytes and their SHA-256, or only the digest (nil bytes) when the
+// tree index vouches for the file: the Flux-version pre-scan found it unchanged, or, when no
+// pre-scan ran over it, the index does now. A file read here is recorded in the index.
+func (l *Linter) content(f loader.File) ([]byte, [32]byte, error) {
+	if data, digest, ok := l.preread.take(f.OSPath); ok {
+		return data, digest, nil
+	}
+	if digest, ok := l.preread.digest(f.OSPath); ok {
+		return nil, digest, nil
+	}
+	if l.preread.scanned(f.OSPath) { // the pre-scan could not read it: reading reports why
+		data, err := l.read(f)
+		return data, sha256.Sum256(data), err
+	}
+	ix := l.index()
+	entry, st, ok := ix.Lookup(f.OSPath)
+	if ok {
+		return nil, entry.Digest, nil
+	}
+	data, err := l.read(f)
+	if err != nil {
+		return nil, [32]byte{}, err
+	}
+	digest := sha256.Sum256(data)
+	pin, rank := l.pinOf(f, data)
+	ix.Record(f.OSPath, st, treeindex.File{Digest: digest, Meta: encodePin(pin, rank)})
+	return data, digest, nil
+}
+
+// IndexReadDir lists directories through the tree index (os.ReadDir when o or its index is
+// nil).
+func (o *CacheOptions) IndexReadDir() loader.ReadDirFunc {
+	if o == nil || o.Index == nil {
+		return os.ReadDir
+	}
+	return o.Index.ReadDir
+}
+
+// index is the run's tree index, nil when there is none.
+func (l *Linter) index() *treeindex.Index {
+	if l.opts.Cache == nil {
+		return nil
+	}
+	return l.opts.Cache.Index
 }
 
 // reparse recovers what a cached result does not keep because it holds YAML nodes: the waiver

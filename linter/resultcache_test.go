@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,6 +18,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/schema"
+	"github.com/openova-io/ova-lint/linter/treeindex"
 )
 
 // cachedLinter lints with one configuration, uncached or through a cache directory.
@@ -36,12 +38,24 @@ func newCachedLinter(t *testing.T, cfg *config.Config) cachedLinter {
 // lint lints dir; with a cache directory it returns what the cache said.
 func (c cachedLinter) lint(t *testing.T, dir, cacheDir string) (*finding.Report, cache.Stats) {
 	t.Helper()
+	rep, st, _ := c.lintIndexed(t, dir, cacheDir)
+	return rep, st
+}
+
+// lintIndexed is lint that also returns what the tree index answered for. The index's run
+// starts a minute from now, so that no edit of the test is racy.
+func (c cachedLinter) lintIndexed(t *testing.T, dir, cacheDir string) (*finding.Report, cache.Stats, treeindex.Stats) {
+	t.Helper()
 	opts := linter.Options{Schema: &schema.Options{KubernetesVersion: c.cfg.KubernetesVersion, FluxVersion: c.cfg.FluxVersion}, Root: dir, Render: c.render}
 	var st cache.Stats
 	var stErr error
 	reported := false
+	var ix *treeindex.Index
 	if cacheDir != "" {
-		opts.Cache = &linter.CacheOptions{Dir: cacheDir, Identity: "test", Report: func(s cache.Stats, err error) {
+		var err error
+		ix, err = treeindex.Open(cacheDir, "test "+dir, time.Now().Add(time.Minute))
+		require.NoError(t, err)
+		opts.Cache = &linter.CacheOptions{Dir: cacheDir, Identity: "test", Index: ix, Report: func(s cache.Stats, err error) {
 			st, stErr, reported = s, err, true
 		}}
 	}
@@ -50,8 +64,9 @@ func (c cachedLinter) lint(t *testing.T, dir, cacheDir string) (*finding.Report,
 	if cacheDir != "" {
 		require.True(t, reported, "the cache reports how it went")
 		require.NoError(t, stErr)
+		require.NoError(t, ix.Close())
 	}
-	return rep, st
+	return rep, st, ix.Stats()
 }
 
 func configOf(t *testing.T, dir string) *config.Config {
@@ -153,8 +168,15 @@ func TestCacheEditedTree(t *testing.T) {
 			}
 			l := newCachedLinter(t, c)
 			cold, _ := l.lint(t, dir, "")
-			got, st := l.lint(t, dir, cacheDir)
+			got, st, ix := l.lintIndexed(t, dir, cacheDir)
 			assert.Equal(t, cold, got)
+			if s.name == "unchanged" {
+				// the tree index vouched for every directory and file: none was listed or read
+				assert.Equal(t, cold.Summary.Files, ix.Files, "files the index answered for")
+				assert.Positive(t, ix.Dirs)
+			} else if s.name == "a file changed" {
+				assert.Equal(t, cold.Summary.Files-1, ix.Files, "only the edited file is read")
+			}
 			if previous != nil && s.name != "unchanged" {
 				assert.NotEqual(t, previous, cold, "the edit changes the findings")
 			}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -21,6 +22,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/linter/report"
 	"github.com/openova-io/ova-lint/linter/schema"
+	"github.com/openova-io/ova-lint/linter/treeindex"
 )
 
 // commonFlags are shared by the commands that build an engine.
@@ -113,6 +115,13 @@ func (f *lintFlags) cacheOptions(streams IO) (*linter.CacheOptions, error) {
 			fmt.Fprintf(streams.Err, "ova-lint: warning: result cache: %v\n", err)
 		}
 	}}, nil
+}
+
+// indexScope names the tree index of a run: the program and rules (what a recorded Flux pin
+// means), the working directory and the paths (what the index's relative paths mean).
+func indexScope(identity, root string, paths []string) string {
+	cwd, _ := os.Getwd()
+	return strings.Join(append([]string{identity, cwd, root}, paths...), "\n")
 }
 
 // releaseVersion reports whether v names one released build ("v1.2.3", not "dev",
@@ -252,12 +261,31 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		}
 	}
 
+	cacheOpts, err := f.cacheOptions(streams)
+	if err != nil {
+		return err
+	}
+	if cacheOpts != nil {
+		// the tree index: an unchanged directory is not listed again, an unchanged file not read
+		ix, err := treeindex.Open(cacheOpts.Dir, indexScope(cacheOpts.Identity, f.root, paths), time.Now())
+		if err != nil {
+			fmt.Fprintf(streams.Err, "ova-lint: warning: result cache: %v\n", err)
+		}
+		cacheOpts.Index = ix
+		defer func() {
+			if err := ix.Close(); err != nil {
+				fmt.Fprintf(streams.Err, "ova-lint: warning: result cache: %v\n", err)
+			}
+		}()
+	}
+
 	var (
 		cfg        *config.Config
 		schemaOpts *schema.Options
 		files      []loader.File
 		skip       int
 		linted     []loader.File // the files of the run, for --fix
+		walked     loader.WalkResult
 	)
 	if f.changed {
 		cfg, schemaOpts, files, err = f.selectChanged(cmd, paths)
@@ -279,8 +307,7 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 			schemaOpts, err = f.schemaOptions(cfg)
 		}
 		if err == nil {
-			var walked loader.WalkResult
-			if walked, err = loader.WalkFrom(ctx, f.root, paths, cfg.Exclude); err != nil {
+			if walked, err = loader.WalkWith(ctx, f.root, paths, cfg.Exclude, cacheOpts.IndexReadDir()); err != nil {
 				err = usage("%v", err)
 			}
 			linted = walked.Files
@@ -302,10 +329,6 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	if err != nil {
 		return err
 	}
-	cacheOpts, err := f.cacheOptions(streams)
-	if err != nil {
-		return err
-	}
 	l := linter.New(eng, cfg, linter.Options{
 		Schema:              schemaOpts,
 		Stdin:               streams.In,
@@ -320,7 +343,7 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		if f.changed {
 			return l.LintFiles(ctx, files, skip)
 		}
-		return l.Lint(ctx, paths)
+		return l.LintWalked(ctx, paths, walked)
 	}
 	rep, err := lintOnce()
 	if err != nil {

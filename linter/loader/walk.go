@@ -51,6 +51,15 @@ func Walk(ctx context.Context, paths []string, excludes []string) (WalkResult, e
 // WalkFrom is Walk with an explicit repository root; "" means the deepest common directory of
 // the paths. A path outside root is an error.
 func WalkFrom(ctx context.Context, root string, paths []string, excludes []string) (WalkResult, error) {
+	return WalkWith(ctx, root, paths, excludes, os.ReadDir)
+}
+
+// ReadDirFunc lists a directory as os.ReadDir does.
+type ReadDirFunc func(osPath string) ([]fs.DirEntry, error)
+
+// WalkWith is WalkFrom listing directories with readDir (a tree index's, which answers for an
+// unchanged directory without reading it).
+func WalkWith(ctx context.Context, root string, paths []string, excludes []string, readDir ReadDirFunc) (WalkResult, error) {
 	var res WalkResult
 	cwd, err := os.Getwd()
 	if err != nil {
@@ -92,7 +101,7 @@ func WalkFrom(ctx context.Context, root string, paths []string, excludes []strin
 			}
 			continue
 		}
-		files, skipped, err := walkTree(ctx, cwd, res.RootDisplay, p, prefix, excludes)
+		files, skipped, err := walkTree(ctx, cwd, res.RootDisplay, p, prefix, excludes, readDir)
 		if err != nil {
 			return res, err
 		}

@@ -3,9 +3,9 @@ package loader
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 )
 
@@ -18,6 +18,7 @@ type treeWalk struct {
 	cwd      string
 	rootDisp string
 	excludes []string
+	readDir  ReadDirFunc
 	sem      chan struct{}
 	wg       sync.WaitGroup
 
@@ -31,8 +32,8 @@ type treeWalk struct {
 }
 
 // walkTree walks the directory p, whose path relative to the repository root is prefix.
-func walkTree(ctx context.Context, cwd, rootDisplay, p, prefix string, excludes []string) ([]File, int, error) {
-	w := &treeWalk{ctx: ctx, cwd: cwd, rootDisp: rootDisplay, excludes: excludes, sem: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
+func walkTree(ctx context.Context, cwd, rootDisplay, p, prefix string, excludes []string, readDir ReadDirFunc) ([]File, int, error) {
+	w := &treeWalk{ctx: ctx, cwd: cwd, rootDisp: rootDisplay, excludes: excludes, readDir: readDir, sem: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
 	base := filepath.Base(p)
 	// the argument itself may be a chart's charts/ (skipped) or templates/ (Go templates)
 	if base == "charts" && isChart(filepath.Dir(p)) {
@@ -52,13 +53,14 @@ func (w *treeWalk) dir(osPath, rel string, templates bool) {
 	if w.ctx.Err() != nil {
 		return
 	}
-	entries, err := os.ReadDir(osPath)
+	entries, err := w.readDir(osPath)
 	if err != nil {
 		w.fail(osPath, fmt.Errorf("walk %s: %w", osPath, err))
 		return
 	}
 	var files []File
 	skipped := 0
+	dirDisp := "" // display(w.cwd, osPath), when a file needs it: a child's is this and its name
 	for _, d := range entries {
 		name := d.Name()
 		childOS := filepath.Join(osPath, name)
@@ -95,7 +97,17 @@ func (w *treeWalk) dir(osPath, rel string, templates bool) {
 			skipped++
 			continue
 		}
-		files = append(files, File{OSPath: childOS, Display: display(w.cwd, childOS), Rel: childRel, Root: w.rootDisp})
+		if dirDisp == "" {
+			dirDisp = display(w.cwd, osPath)
+		}
+		disp := name
+		switch {
+		case strings.HasSuffix(dirDisp, "/"): // a file system root
+			disp = dirDisp + name
+		case dirDisp != ".":
+			disp = dirDisp + "/" + name
+		}
+		files = append(files, File{OSPath: childOS, Display: disp, Rel: childRel, Root: w.rootDisp})
 	}
 	w.mu.Lock()
 	w.files = append(w.files, files...)

@@ -1,0 +1,381 @@
+// Package treeindex remembers, between runs over one tree, what its directories list and what
+// its files hold, so that a run over an unchanged tree neither lists every directory nor reads
+// every file again. It is the idea of git's index and untracked cache:
+//
+//   - a directory's entries (names and types) are valid while the directory's stat holds
+//     (adding, removing or renaming an entry changes the directory's modification time);
+//   - a file's content digest, and what the caller derived from its bytes, are valid while the
+//     file's stat (size, modification and change times in nanoseconds, inode, device, mode)
+//     holds.
+//
+// A stat that is too recent to tell a later write apart (within RacyWindow of the run's start,
+// or in the future) is "racy": such an entry is never recorded, so the next run reads the
+// directory or file again. Entries are always checked against a fresh stat, so an index written
+// by a concurrent or older run is only ever unused, never wrong. The index file carries a
+// checksum: a damaged index is empty.
+package treeindex
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/openova-io/ova-lint/linter/cache"
+)
+
+// RacyWindow is how close to the run's start a modification or change time makes an entry
+// racy: file systems keep times at a granularity of up to two seconds (FAT), and a write in the
+// same tick as the run's stat would not change it.
+const RacyWindow = 2 * time.Second
+
+// MaxAge removes the index files of other trees unused for this long.
+const MaxAge = 14 * 24 * time.Hour
+
+const magic = "OVALINT-TREEINDEX1\n"
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Stat is what identifies one version of a file or directory.
+type Stat struct {
+	Size, Mtime, Ctime int64 // bytes; nanoseconds since the epoch
+	Ino, Dev           uint64
+	Mode               uint32
+}
+
+// File is what the index keeps of a file: the SHA-256 of its bytes and the caller's own data
+// derived from them.
+type File struct {
+	Digest [32]byte
+	Meta   []byte
+}
+
+type dirRecord struct {
+	stat    Stat
+	entries []entry
+	used    atomic.Bool // by this run: kept when the index is written
+}
+
+type entry struct {
+	name string
+	typ  fs.FileMode
+}
+
+type fileRecord struct {
+	stat Stat
+	file File
+	used atomic.Bool
+}
+
+// Index is the index of one tree for one run. It is safe for concurrent use: the records read
+// are never changed (a hit only marks one used), what the run records goes to its own maps.
+type Index struct {
+	path   string
+	cutoff int64 // stats at or after this time (ns) are racy
+
+	oldDirs  map[string]*dirRecord // as read; read-only
+	oldFiles map[string]*fileRecord
+	damaged  bool
+	dirHits  atomic.Int64
+	fileHits atomic.Int64
+
+	mu       sync.Mutex
+	newDirs  map[string]*dirRecord // recorded by this run
+	newFiles map[string]*fileRecord
+}
+
+// Open reads the index of scope (the tree and whatever else decides what an entry means: the
+// caller's identity, its working directory) under dir, as of a run that started at start. An
+// index that is missing or damaged is empty. Open fails only when dir cannot be created.
+func Open(dir, scope string, start time.Time) (*Index, error) {
+	dir = filepath.Join(dir, "trees")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("tree index: %w", err)
+	}
+	ix := &Index{
+		path:    filepath.Join(dir, cache.NewHasher().String(scope).Sum().String()[:32]+".index"),
+		cutoff:  start.Add(-RacyWindow).UnixNano(),
+		newDirs: map[string]*dirRecord{}, newFiles: map[string]*fileRecord{},
+	}
+	raw, err := os.ReadFile(ix.path)
+	if err == nil && !ix.parse(raw) {
+		ix.damaged = true
+	}
+	if ix.damaged || ix.oldDirs == nil {
+		ix.oldDirs, ix.oldFiles = map[string]*dirRecord{}, map[string]*fileRecord{}
+	}
+	return ix, nil
+}
+
+// Stats says how many directories and files the index answered for, and whether the index
+// read was damaged.
+type Stats struct {
+	Dirs, Files int
+	Damaged     bool
+}
+
+// Stats counts what the index answered so far.
+func (ix *Index) Stats() Stats {
+	if ix == nil {
+		return Stats{}
+	}
+	return Stats{Dirs: int(ix.dirHits.Load()), Files: int(ix.fileHits.Load()), Damaged: ix.damaged}
+}
+
+// racy reports whether st is too recent to be trusted later.
+func (ix *Index) racy(st Stat) bool {
+	return st.Mtime >= ix.cutoff || st.Ctime >= ix.cutoff
+}
+
+// ReadDir is os.ReadDir through the index: the entries recorded for osPath when its stat still
+// holds, else the directory read now (and recorded unless its stat is racy). A nil Index reads
+// the directory.
+func (ix *Index) ReadDir(osPath string) ([]fs.DirEntry, error) {
+	if ix == nil {
+		return os.ReadDir(osPath)
+	}
+	st, statOK := statPath(osPath)
+	if statOK {
+		if r, ok := ix.oldDirs[osPath]; ok && r.stat == st && !ix.racy(st) {
+			r.used.Store(true)
+			ix.dirHits.Add(1)
+			out := make([]fs.DirEntry, len(r.entries))
+			for i, e := range r.entries {
+				out[i] = dirEntry{dir: osPath, e: e}
+			}
+			return out, nil
+		}
+	}
+	des, err := os.ReadDir(osPath)
+	if err != nil || !statOK || ix.racy(st) {
+		return des, err
+	}
+	r := &dirRecord{stat: st, entries: make([]entry, len(des))}
+	for i, d := range des {
+		r.entries[i] = entry{name: d.Name(), typ: d.Type()}
+	}
+	ix.mu.Lock()
+	ix.newDirs[osPath] = r
+	ix.mu.Unlock()
+	return des, nil
+}
+
+// dirEntry is a recorded directory entry.
+type dirEntry struct {
+	dir string
+	e   entry
+}
+
+func (d dirEntry) Name() string               { return d.e.name }
+func (d dirEntry) IsDir() bool                { return d.e.typ.IsDir() }
+func (d dirEntry) Type() fs.FileMode          { return d.e.typ }
+func (d dirEntry) Info() (fs.FileInfo, error) { return os.Lstat(filepath.Join(d.dir, d.e.name)) }
+func (d dirEntry) String() string             { return fs.FormatDirEntry(d) }
+
+// Lookup stats osPath and returns what was recorded for it when that stat still holds (ok). st
+// is the stat taken now, for Record after the file is read; zero when the file cannot be
+// stat'ed (nothing is then recorded).
+func (ix *Index) Lookup(osPath string) (f File, st Stat, ok bool) {
+	if ix == nil {
+		return File{}, Stat{}, false
+	}
+	st, statOK := statPath(osPath)
+	if !statOK {
+		return File{}, Stat{}, false
+	}
+	r, found := ix.oldFiles[osPath]
+	if !found || r.stat != st || ix.racy(st) {
+		return File{}, st, false
+	}
+	r.used.Store(true)
+	ix.fileHits.Add(1)
+	return r.file, st, true
+}
+
+// Record keeps f for osPath under st, the stat Lookup took before the file was read: a write
+// after that stat changes the stat, so the entry cannot outlive it. A racy or zero stat is not
+// recorded.
+func (ix *Index) Record(osPath string, st Stat, f File) {
+	if ix == nil || st == (Stat{}) || ix.racy(st) {
+		return
+	}
+	ix.mu.Lock()
+	ix.newFiles[osPath] = &fileRecord{stat: st, file: f}
+	ix.mu.Unlock()
+}
+
+// Close writes the index of this run (the entries it used or recorded) when it differs from
+// the one read, and removes the index files of other trees unused for MaxAge. A failure only
+// costs the next run time.
+func (ix *Index) Close() error {
+	if ix == nil {
+		return nil
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if !ix.damaged && len(ix.newDirs) == 0 && len(ix.newFiles) == 0 && allUsed(ix.oldDirs) && allUsed(ix.oldFiles) {
+		now := time.Now()
+		_ = os.Chtimes(ix.path, now, now) // in use: not trimmed
+		return ix.trim()
+	}
+	body := ix.encode()
+	out := make([]byte, 0, len(magic)+4+len(body))
+	out = append(out, magic...)
+	out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(body, castagnoli))
+	out = append(out, body...)
+	tmp, err := os.CreateTemp(filepath.Dir(ix.path), ".index-*")
+	if err != nil {
+		return fmt.Errorf("tree index: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // gone after the rename
+	if _, err := tmp.Write(out); err != nil {
+		tmp.Close()
+		return fmt.Errorf("tree index: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("tree index: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), ix.path); err != nil {
+		return fmt.Errorf("tree index: %w", err)
+	}
+	return ix.trim()
+}
+
+// allUsed reports whether this run used every record read.
+func allUsed[R interface{ isUsed() bool }](m map[string]R) bool {
+	for _, r := range m {
+		if !r.isUsed() {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *dirRecord) isUsed() bool  { return r.used.Load() }
+func (r *fileRecord) isUsed() bool { return r.used.Load() }
+
+// trim removes other trees' index files unused for MaxAge, and temporary files of runs that
+// died while writing.
+func (ix *Index) trim() error {
+	dir := filepath.Dir(ix.path)
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("tree index: %w", err)
+	}
+	now := time.Now()
+	for _, de := range des {
+		p := filepath.Join(dir, de.Name())
+		if p == ix.path {
+			continue
+		}
+		info, err := de.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		age := now.Sub(info.ModTime())
+		if (strings.HasSuffix(de.Name(), ".index") && age > MaxAge) || (strings.HasPrefix(de.Name(), ".index-") && age > time.Hour) {
+			os.Remove(p)
+		}
+	}
+	return nil
+}
+
+func writeStat(w *cache.Writer, st Stat) {
+	w.Int(int(st.Size))
+	w.Int(int(st.Mtime))
+	w.Int(int(st.Ctime))
+	w.Int(int(st.Ino))
+	w.Int(int(st.Dev))
+	w.Int(int(st.Mode))
+}
+
+func readStat(r *cache.Reader) Stat {
+	return Stat{Size: int64(r.Int()), Mtime: int64(r.Int()), Ctime: int64(r.Int()), Ino: uint64(r.Int()), Dev: uint64(r.Int()), Mode: uint32(r.Int())}
+}
+
+// encode writes the records this run used or recorded.
+func (ix *Index) encode() []byte {
+	dirs := map[string]*dirRecord{}
+	for p, r := range ix.oldDirs {
+		if r.used.Load() {
+			dirs[p] = r
+		}
+	}
+	maps.Copy(dirs, ix.newDirs)
+	files := map[string]*fileRecord{}
+	for p, r := range ix.oldFiles {
+		if r.used.Load() {
+			files[p] = r
+		}
+	}
+	maps.Copy(files, ix.newFiles)
+	var w cache.Writer
+	w.Int(len(dirs))
+	for p, r := range dirs {
+		w.String(p)
+		writeStat(&w, r.stat)
+		w.Int(len(r.entries))
+		for _, e := range r.entries {
+			w.String(e.name)
+			w.Int(int(e.typ))
+		}
+	}
+	w.Int(len(files))
+	for p, r := range files {
+		w.String(p)
+		writeStat(&w, r.stat)
+		w.Blob(r.file.Digest[:])
+		w.Blob(r.file.Meta)
+	}
+	b, _ := w.Bytes() // only strings, ints and bytes: no error
+	return b
+}
+
+// parse reads an index file; false when it is damaged.
+func (ix *Index) parse(raw []byte) bool {
+	if len(raw) < len(magic)+4 || string(raw[:len(magic)]) != magic {
+		return false
+	}
+	sum := binary.LittleEndian.Uint32(raw[len(magic):])
+	body := raw[len(magic)+4:]
+	if crc32.Checksum(body, castagnoli) != sum {
+		return false
+	}
+	r := cache.NewReader(body)
+	nd := r.Len()
+	ix.oldDirs = make(map[string]*dirRecord, nd)
+	for i := 0; i < nd && r.Err() == nil; i++ {
+		p := r.String()
+		rec := &dirRecord{stat: readStat(r)}
+		if ne := r.Len(); ne > 0 {
+			rec.entries = make([]entry, ne)
+			for j := range rec.entries {
+				rec.entries[j] = entry{name: r.String(), typ: fs.FileMode(r.Int())}
+			}
+		}
+		ix.oldDirs[p] = rec
+	}
+	nf := r.Len()
+	ix.oldFiles = make(map[string]*fileRecord, nf)
+	for i := 0; i < nf && r.Err() == nil; i++ {
+		p := r.String()
+		rec := &fileRecord{stat: readStat(r)}
+		d := r.Blob()
+		if len(d) != len(rec.file.Digest) {
+			return false
+		}
+		copy(rec.file.Digest[:], d)
+		if m := r.Blob(); len(m) > 0 {
+			rec.file.Meta = append([]byte(nil), m...)
+		}
+		ix.oldFiles[p] = rec
+	}
+	return r.Done() == nil
+}
