@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -59,10 +58,9 @@ func fluxOfChart(version string) (string, bool) {
 // flux-instance chart's values.instance.distribution.version in a HelmRelease), else the
 // version of the flux2 chart that a HelmRelease installs or a Chart.yaml depends on. Files are
 // taken in path order; the first pin of the best kind wins. ok is false when the tree pins
-// nothing. The bytes of the files in lint (by OS path) are kept for the file pass.
-func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File, lint map[string]bool) (fluxPin, bool, *preread) {
-	sorted := append([]loader.File(nil), files...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Rel < sorted[j].Rel })
+// nothing. With keep (files are the run's own), what was learnt of each file is kept for the
+// file pass.
+func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File, keep bool) (fluxPin, bool, *preread) {
 	// every file is read on the workers; the pin is then chosen in path order
 	type candidate struct {
 		pin    *fluxPin
@@ -71,54 +69,56 @@ func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File, lin
 		digest [32]byte // of the bytes, when known
 		known  bool
 	}
-	found := make([]candidate, len(sorted))
-	l.parallel(ctx, len(sorted), func(i int) {
+	found := make([]candidate, len(files))
+	l.parallel(ctx, len(files), func(i int) {
 		c := &found[i]
-		c.pin, c.rank, c.data, c.digest, c.known = l.filePin(sorted[i])
+		c.pin, c.rank, c.data, c.digest, c.known = l.filePin(files[i])
 	})
-	// the bytes read here are the lint's too: each file is read once; a file the tree index
-	// vouched for is not read, its digest finds its results
-	read := &preread{byPath: make(map[string]int, len(lint)), data: make([]atomic.Pointer[[]byte], len(found)), digests: make([][32]byte, len(found)), known: make([]bool, len(found))}
-	for i, c := range found {
-		if !lint[sorted[i].OSPath] {
-			continue
-		}
-		read.byPath[sorted[i].OSPath] = i
-		read.digests[i], read.known[i] = c.digest, c.known
-		if c.data != nil {
-			read.data[i].Store(&c.data)
+	var read *preread
+	if keep {
+		// the bytes read here are the lint's too: each file is read once; a file the tree
+		// index vouched for is not read, its digest finds its results
+		read = &preread{paths: make([]string, len(files)), data: make([]atomic.Pointer[[]byte], len(files)), digests: make([][32]byte, len(files)), known: make([]bool, len(files))}
+		for i, c := range found {
+			read.paths[i] = files[i].OSPath
+			read.digests[i], read.known[i] = c.digest, c.known
+			if c.data != nil {
+				read.data[i].Store(&c.data)
+			}
 		}
 	}
-	var best *candidate
+	best := -1
 	for i := range found {
 		c := &found[i]
-		if c.pin != nil && (best == nil || c.rank < best.rank) {
-			best = c
+		if c.pin != nil && (best < 0 || c.rank < found[best].rank || (c.rank == found[best].rank && files[i].Rel < files[best].Rel)) {
+			best = i
 		}
 	}
-	if best == nil || ctx.Err() != nil {
+	if best < 0 || ctx.Err() != nil {
 		return fluxPin{}, false, read
 	}
-	return *best.pin, true, read
+	return *found[best].pin, true, read
 }
 
-// preread holds what the pre-scan learnt of each file it looked at, until the file pass takes
-// it: the bytes it read (each file is read once, and its bytes are not kept after its lint) and
-// their SHA-256, or only the digest the tree index recorded for an unchanged file.
+// preread holds what the pre-scan learnt of each file of the run (by its index in the run's
+// files), until the file pass takes it: the bytes it read (each file is read once, and its
+// bytes are not kept after its lint) and their SHA-256, or only the digest the tree index
+// recorded for an unchanged file.
 type preread struct {
-	byPath  map[string]int // OS path -> index in data; read-only once built
+	paths   []string // the OS path of each file; read-only once built
 	data    []atomic.Pointer[[]byte]
 	digests [][32]byte // read-only once built
 	known   []bool
 }
 
-// take returns the bytes read for osPath, and their digest, once.
-func (p *preread) take(osPath string) ([]byte, [32]byte, bool) {
-	if p == nil {
-		return nil, [32]byte{}, false
-	}
-	i, ok := p.byPath[osPath]
-	if !ok {
+// has reports whether file i of the run is osPath, as the pre-scan saw it.
+func (p *preread) has(i int, osPath string) bool {
+	return p != nil && i >= 0 && i < len(p.paths) && p.paths[i] == osPath
+}
+
+// take returns the bytes read for file i (osPath), and their digest, once.
+func (p *preread) take(i int, osPath string) ([]byte, [32]byte, bool) {
+	if !p.has(i, osPath) {
 		return nil, [32]byte{}, false
 	}
 	if b := p.data[i].Swap(nil); b != nil {
@@ -127,26 +127,12 @@ func (p *preread) take(osPath string) ([]byte, [32]byte, bool) {
 	return nil, [32]byte{}, false
 }
 
-// digest returns the digest the pre-scan knows for osPath without its bytes.
-func (p *preread) digest(osPath string) ([32]byte, bool) {
-	if p == nil {
-		return [32]byte{}, false
-	}
-	i, ok := p.byPath[osPath]
-	if !ok || !p.known[i] {
+// digest returns the digest the pre-scan knows for file i (osPath) without its bytes.
+func (p *preread) digest(i int, osPath string) ([32]byte, bool) {
+	if !p.has(i, osPath) || !p.known[i] {
 		return [32]byte{}, false
 	}
 	return p.digests[i], true
-}
-
-// scanned reports whether the pre-scan looked at osPath (so the file pass does not consult the
-// index again).
-func (p *preread) scanned(osPath string) bool {
-	if p == nil {
-		return false
-	}
-	_, ok := p.byPath[osPath]
-	return ok
 }
 
 // filePin is the Flux pin one file holds and its kind (rankGotk is the best), with the file's
@@ -166,7 +152,7 @@ func (l *Linter) filePin(f loader.File) (pin *fluxPin, rank int, data []byte, di
 			return pin, rank, nil, entry.Digest, true
 		}
 	}
-	data, err := l.read(f)
+	data, err := l.read(-1, f)
 	if err != nil {
 		return nil, 0, nil, digest, false // lintFile reports unreadable files
 	}
@@ -329,14 +315,11 @@ func (l *Linter) resolveFluxVersion(ctx context.Context, files []loader.File) (*
 	if l.cfg.FluxVersionFrom != "" {
 		return l, minorOf(l.cfg.FluxVersion), l.cfg.FluxVersionFrom
 	}
-	lint := make(map[string]bool, len(files))
-	for _, f := range files {
-		lint[f.OSPath] = true
-	}
-	if l.pinFiles != nil { // a --changed run: the pin is the whole tree's, the lint reads fewer
+	keep := l.pinFiles == nil // a --changed run: the pin is the whole tree's, the lint reads fewer
+	if !keep {
 		files = l.pinFiles
 	}
-	pin, ok, read := l.detectFluxVersion(ctx, files, lint)
+	pin, ok, read := l.detectFluxVersion(ctx, files, keep)
 	out := *l
 	out.preread = read
 	if !ok {

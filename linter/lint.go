@@ -236,7 +236,7 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 	results := make([]fileResult, len(files))
 	rc := l.openCache(fluxVersion, fluxSource, l.opts.Render != RenderOff && !tree.Partial)
 	l.parallel(ctx, len(files), func(i int) {
-		results[i] = l.lintFileCached(ctx, rc, files[i], schemas, patches[files[i].Rel])
+		results[i] = l.lintFileCached(ctx, rc, i, files[i], schemas, patches[files[i].Rel])
 	})
 	defer rc.close() // after the repo pass, whose findings are cached too
 	if err := ctx.Err(); err != nil {
@@ -315,7 +315,7 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 		}
 		rep.Findings = append(rep.Findings, r.findings...)
 		for _, d := range r.docs {
-			if covered[fmt.Sprintf("%s#%d", files[i].Rel, d.index)] {
+			if len(covered) > 0 && covered[fmt.Sprintf("%s#%d", files[i].Rel, d.index)] {
 				for _, f := range d.findings {
 					if f.Rule == "duplicate-key" {
 						rep.Findings = append(rep.Findings, f)
@@ -398,8 +398,8 @@ func dedupe(fs []finding.Finding) []finding.Finding {
 	return out
 }
 
-func (l *Linter) lintFile(ctx context.Context, f loader.File, schemas *schemaCheck, patch bool) fileResult {
-	data, err := l.read(f)
+func (l *Linter) lintFile(ctx context.Context, i int, f loader.File, schemas *schemaCheck, patch bool) fileResult {
+	data, err := l.read(i, f)
 	if err != nil {
 		return fileResult{err: fmt.Errorf("read %s: %w", f.Display, err)}
 	}
@@ -477,12 +477,13 @@ func (l *Linter) lintData(ctx context.Context, f loader.File, data []byte, schem
 	return res
 }
 
-// read reads no more of a file than Parse needs to tell it is over the size limit.
-func (l *Linter) read(f loader.File) ([]byte, error) {
+// read returns the bytes of file i of the run (f): the pre-scan's, else read now (no more than
+// Parse needs to tell it is over the size limit). i is -1 outside the file pass.
+func (l *Linter) read(i int, f loader.File) ([]byte, error) {
 	if f.OSPath == loader.Stdin {
 		return loader.ReadAll(l.opts.Stdin, l.opts.Limits)
 	}
-	if data, _, ok := l.preread.take(f.OSPath); ok {
+	if data, _, ok := l.preread.take(i, f.OSPath); ok {
 		return data, nil
 	}
 	return loader.ReadFile(f.OSPath, l.opts.Limits)

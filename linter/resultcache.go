@@ -158,11 +158,11 @@ func (c *resultCache) key(f loader.File, digest [32]byte, patch bool) cache.Key 
 // the same fingerprint takes its results from the cache; a file whose documents need the
 // whole tree's CRDs for their schema (or are CRDs) is always linted. A file the tree index
 // vouches for is not read at all unless its cached result must parse it again.
-func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, f loader.File, schemas *schemaCheck, patch bool) fileResult {
+func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, i int, f loader.File, schemas *schemaCheck, patch bool) fileResult {
 	if c == nil || f.OSPath == loader.Stdin {
-		return l.lintFile(ctx, f, schemas, patch)
+		return l.lintFile(ctx, i, f, schemas, patch)
 	}
-	data, digest, err := l.content(f)
+	data, digest, err := l.content(i, f)
 	if err != nil {
 		return fileResult{err: fmt.Errorf("read %s: %w", f.Display, err)}
 	}
@@ -171,7 +171,7 @@ func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, f loader.Fi
 		if res, needs, err := decodeResult(raw); err == nil {
 			if needs.waivers || (needs.graph && c.graph) {
 				if data == nil {
-					if data, err = l.read(f); err != nil {
+					if data, err = l.read(i, f); err != nil {
 						return fileResult{err: fmt.Errorf("read %s: %w", f.Display, err)}
 					}
 				}
@@ -188,7 +188,7 @@ func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, f loader.Fi
 		}
 	}
 	if data == nil {
-		if data, err = l.read(f); err != nil {
+		if data, err = l.read(i, f); err != nil {
 			return fileResult{err: fmt.Errorf("read %s: %w", f.Display, err)}
 		}
 		if d := sha256.Sum256(data); d != digest {
@@ -204,18 +204,19 @@ func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, f loader.Fi
 	return res
 }
 
-// content returns a file's bytes and their SHA-256, or only the digest (nil bytes) when the
-// tree index vouches for the file: the Flux-version pre-scan found it unchanged, or, when no
-// pre-scan ran over it, the index does now. A file read here is recorded in the index.
-func (l *Linter) content(f loader.File) ([]byte, [32]byte, error) {
-	if data, digest, ok := l.preread.take(f.OSPath); ok {
+// content returns the bytes of file i of the run (f) and their SHA-256, or only the digest (nil
+// bytes) when the tree index vouches for the file: the Flux-version pre-scan found it unchanged,
+// or, when no pre-scan ran over it, the index does now. A file read here is recorded in the
+// index.
+func (l *Linter) content(i int, f loader.File) ([]byte, [32]byte, error) {
+	if data, digest, ok := l.preread.take(i, f.OSPath); ok {
 		return data, digest, nil
 	}
-	if digest, ok := l.preread.digest(f.OSPath); ok {
+	if digest, ok := l.preread.digest(i, f.OSPath); ok {
 		return nil, digest, nil
 	}
-	if l.preread.scanned(f.OSPath) { // the pre-scan could not read it: reading reports why
-		data, err := l.read(f)
+	if l.preread.has(i, f.OSPath) { // the pre-scan could not read it: reading reports why
+		data, err := l.read(i, f)
 		return data, sha256.Sum256(data), err
 	}
 	ix := l.index()
@@ -223,7 +224,7 @@ func (l *Linter) content(f loader.File) ([]byte, [32]byte, error) {
 	if ok {
 		return nil, entry.Digest, nil
 	}
-	data, err := l.read(f)
+	data, err := l.read(i, f)
 	if err != nil {
 		return nil, [32]byte{}, err
 	}

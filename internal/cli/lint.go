@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -115,6 +116,23 @@ func (f *lintFlags) cacheOptions(streams IO) (*linter.CacheOptions, error) {
 			fmt.Fprintf(streams.Err, "ova-lint: warning: result cache: %v\n", err)
 		}
 	}}, nil
+}
+
+// compile builds the engine of cfg on another goroutine; the returned func waits for it.
+func (f *lintFlags) compile(ctx context.Context, cfg *config.Config) func() (*engine.Engine, error) {
+	type built struct {
+		eng *engine.Engine
+		err error
+	}
+	done := make(chan built, 1)
+	go func() {
+		eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.policyDirs, Config: cfg})
+		done <- built{eng, err}
+	}()
+	return func() (*engine.Engine, error) {
+		b := <-done
+		return b.eng, b.err
+	}
 }
 
 // indexScope names the tree index of a run: the program and rules (what a recorded Flux pin
@@ -286,6 +304,7 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		skip       int
 		linted     []loader.File // the files of the run, for --fix
 		walked     loader.WalkResult
+		compiled   func() (*engine.Engine, error)
 	)
 	if f.changed {
 		cfg, schemaOpts, files, err = f.selectChanged(cmd, paths)
@@ -307,6 +326,8 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 			schemaOpts, err = f.schemaOptions(cfg)
 		}
 		if err == nil {
+			// the rules compile while the tree is walked
+			compiled = f.compile(ctx, cfg)
 			if walked, err = loader.WalkWith(ctx, f.root, paths, cfg.Exclude, cacheOpts.IndexReadDir()); err != nil {
 				err = usage("%v", err)
 			}
@@ -317,7 +338,10 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		return err
 	}
 
-	eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.policyDirs, Config: cfg})
+	if compiled == nil {
+		compiled = f.compile(ctx, cfg)
+	}
+	eng, err := compiled()
 	if err != nil {
 		return usage("%v", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -67,18 +68,22 @@ type Session struct {
 	opts      Options
 	now       int64
 
+	// old is the pack as read: read-only, so a hit takes no lock (a record only marks itself
+	// checked, used or dropped).
+	old map[Key]*record
+
 	mu    sync.Mutex
-	old   map[Key]record // the pack as read
 	fresh map[Key][]byte // added by this run
-	used  map[Key]bool   // old entries this run read
-	bad   int            // old entries that failed their checksum
+	bad   int            // old entries that failed their checksum or did not decode
 }
 
 type record struct {
-	used    int64
+	used    int64 // last use, unix seconds
 	sum     uint32
 	payload []byte
-	checked bool
+	checked atomic.Bool // the checksum held
+	hit     atomic.Bool // this run read it
+	dropped atomic.Bool // it failed: not kept
 }
 
 // Open starts a session on the pack of fingerprint in dir (created if missing). A pack that
@@ -99,7 +104,7 @@ func Open(dir, fingerprint string, opts Options) (*Session, error) {
 	name := fingerprintName(fingerprint)
 	s := &Session{
 		dir: dir, path: filepath.Join(dir, name+packSuffix), opts: opts, now: opts.Now().Unix(),
-		old: map[Key]record{}, fresh: map[Key][]byte{}, used: map[Key]bool{},
+		old: map[Key]*record{}, fresh: map[Key][]byte{},
 	}
 	raw, err := os.ReadFile(s.path)
 	if err == nil {
@@ -118,8 +123,8 @@ func fingerprintName(fingerprint string) string {
 
 // parse reads the records of a pack; it stops at the first record whose header does not fit
 // (a truncated pack keeps its whole records). Checksums are verified on Get.
-func parse(raw []byte, name string) map[Key]record {
-	out := map[Key]record{}
+func parse(raw []byte, name string) map[Key]*record {
+	out := map[Key]*record{}
 	head := magic + name + "\n"
 	if len(raw) < len(head) || string(raw[:len(head)]) != head {
 		return out
@@ -134,7 +139,7 @@ func parse(raw []byte, name string) map[Key]record {
 		if n > maxEntry || int(n) > len(raw)-recordHeader {
 			break
 		}
-		out[k] = record{used: used, sum: sum, payload: raw[recordHeader : recordHeader+int(n)]}
+		out[k] = &record{used: used, sum: sum, payload: raw[recordHeader : recordHeader+int(n)]}
 		raw = raw[recordHeader+int(n):]
 	}
 	return out
@@ -147,26 +152,21 @@ func checksum(k Key, payload []byte) uint32 {
 // Get returns the value stored under k. A value whose checksum fails is a miss (and is dropped
 // from the pack).
 func (s *Session) Get(k Key) ([]byte, bool) {
-	s.mu.Lock()
-	if v, ok := s.fresh[k]; ok {
-		s.mu.Unlock()
-		return v, true
-	}
-	r, ok := s.old[k]
-	s.mu.Unlock()
-	if !ok {
-		return nil, false
-	}
-	if !r.checked && checksum(k, r.payload) != r.sum {
-		s.Drop(k)
-		return nil, false
+	if r, ok := s.old[k]; ok && !r.dropped.Load() {
+		if !r.checked.Load() {
+			if checksum(k, r.payload) != r.sum {
+				s.Drop(k)
+				return nil, false
+			}
+			r.checked.Store(true)
+		}
+		r.hit.Store(true)
+		return r.payload, true
 	}
 	s.mu.Lock()
-	r.checked = true
-	s.old[k] = r
-	s.used[k] = true
-	s.mu.Unlock()
-	return r.payload, true
+	defer s.mu.Unlock()
+	v, ok := s.fresh[k]
+	return v, ok
 }
 
 // Put stores v under k. v must not change afterwards.
@@ -181,9 +181,10 @@ func (s *Session) Put(k Key, v []byte) {
 
 // Drop forgets the entry under k: its value did not decode, so it must not be kept.
 func (s *Session) Drop(k Key) {
+	if r, ok := s.old[k]; ok {
+		r.dropped.Store(true)
+	}
 	s.mu.Lock()
-	delete(s.old, k)
-	delete(s.used, k)
 	delete(s.fresh, k)
 	s.bad++ // the pack changed: it is written again
 	s.mu.Unlock()
@@ -201,7 +202,16 @@ type Stats struct {
 func (s *Session) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Read: len(s.old), Hits: len(s.used), Added: len(s.fresh), Corrupt: s.bad}
+	st := Stats{Added: len(s.fresh), Corrupt: s.bad}
+	for _, r := range s.old {
+		if !r.dropped.Load() {
+			st.Read++
+			if r.hit.Load() {
+				st.Hits++
+			}
+		}
+	}
+	return st
 }
 
 // Close writes the pack when the run changed it: the entries this run used or added first, then
@@ -223,17 +233,20 @@ func (s *Session) Close() error {
 		entries = append(entries, entry{k, s.now, v})
 	}
 	var rest []entry
+	dropped := 0
 	for k, r := range s.old {
-		if _, dup := s.fresh[k]; dup {
+		if _, dup := s.fresh[k]; dup || r.dropped.Load() {
 			continue
 		}
-		if s.used[k] {
+		switch {
+		case r.hit.Load():
 			entries = append(entries, entry{k, s.now, r.payload})
-		} else if s.now-r.used <= int64(s.opts.MaxAge/time.Second) {
+		case s.now-r.used <= int64(s.opts.MaxAge/time.Second):
 			rest = append(rest, entry{k, r.used, r.payload})
+		default:
+			dropped++
 		}
 	}
-	dropped := len(s.old) - len(s.used) - len(rest)
 	sort.Slice(rest, func(i, j int) bool { return rest[i].used > rest[j].used })
 	entries = append(entries, rest...)
 	kept := entries[:0]

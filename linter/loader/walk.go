@@ -106,6 +106,10 @@ func WalkWith(ctx context.Context, root string, paths []string, excludes []strin
 			return res, err
 		}
 		res.Skipped += skipped
+		if len(paths) == 1 { // one walk lists each file once
+			res.Files = append(res.Files, files...)
+			continue
+		}
 		for _, f := range files {
 			abs, _ := filepath.Abs(f.OSPath)
 			if !seen[abs] {
