@@ -23,6 +23,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,10 @@ const RacyWindow = 2 * time.Second
 
 // MaxAge removes the index files of other trees unused for this long.
 const MaxAge = 14 * 24 * time.Hour
+
+// MaxTrees bounds the index files kept: beyond it, the least recently used go first (every
+// development build of ova-lint has its own scope, so rebuilding would otherwise pile them up).
+const MaxTrees = 16
 
 const magic = "OVALINT-TREEINDEX1\n"
 
@@ -261,14 +266,19 @@ func allUsed[R interface{ isUsed() bool }](m map[string]R) bool {
 func (r *dirRecord) isUsed() bool  { return r.used.Load() }
 func (r *fileRecord) isUsed() bool { return r.used.Load() }
 
-// trim removes other trees' index files unused for MaxAge, and temporary files of runs that
-// died while writing.
+// trim removes other trees' index files unused for MaxAge or beyond the MaxTrees most recently
+// used, and temporary files of runs that died while writing.
 func (ix *Index) trim() error {
 	dir := filepath.Dir(ix.path)
 	des, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("tree index: %w", err)
 	}
+	type index struct {
+		path string
+		mod  time.Time
+	}
+	var others []index
 	now := time.Now()
 	for _, de := range des {
 		p := filepath.Join(dir, de.Name())
@@ -279,9 +289,23 @@ func (ix *Index) trim() error {
 		if err != nil || !info.Mode().IsRegular() {
 			continue
 		}
-		age := now.Sub(info.ModTime())
-		if (strings.HasSuffix(de.Name(), ".index") && age > MaxAge) || (strings.HasPrefix(de.Name(), ".index-") && age > time.Hour) {
-			os.Remove(p)
+		switch age := now.Sub(info.ModTime()); {
+		case strings.HasPrefix(de.Name(), ".index-"):
+			if age > time.Hour { // a concurrent run's write takes a second
+				os.Remove(p)
+			}
+		case strings.HasSuffix(de.Name(), ".index"):
+			if age > MaxAge {
+				os.Remove(p)
+			} else {
+				others = append(others, index{p, info.ModTime()})
+			}
+		}
+	}
+	sort.Slice(others, func(i, j int) bool { return others[i].mod.After(others[j].mod) })
+	for i, o := range others {
+		if i+1 >= MaxTrees { // this run's own index is one of the MaxTrees
+			os.Remove(o.path)
 		}
 	}
 	return nil

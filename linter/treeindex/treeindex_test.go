@@ -2,6 +2,7 @@ package treeindex_test
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -160,12 +161,29 @@ func TestCloseKeepsAnUnchangedIndexAndTrimsOldOnes(t *testing.T) {
 	recent := filepath.Join(cacheDir, "trees", "4567.index")
 	write(t, recent, "another tree's index")
 
+	var many []string
+	for i := range treeindex.MaxTrees + 2 {
+		p := filepath.Join(cacheDir, "trees", fmt.Sprintf("other-%02d.index", i))
+		write(t, p, "another tree's index")
+		at := time.Now().Add(-time.Duration(i+1) * time.Minute) // other-00 the most recent
+		require.NoError(t, os.Chtimes(p, at, at))
+		many = append(many, p)
+	}
+
 	run(t, cacheDir, tree, later())
 	after, err := os.Stat(idx[0])
 	require.NoError(t, err)
 	assert.True(t, os.SameFile(before, after), "nothing changed: the index is not rewritten")
 	assert.NoFileExists(t, stale, "unused for MaxAge: removed")
+	// kept: this run's, "recent" and the most recent others, MaxTrees in all
 	assert.FileExists(t, recent)
+	for i, p := range many {
+		if i < treeindex.MaxTrees-2 {
+			assert.FileExists(t, p)
+		} else {
+			assert.NoFileExists(t, p, "beyond the MaxTrees most recently used: removed")
+		}
+	}
 }
 
 func TestNilIndexReadsEverything(t *testing.T) {
