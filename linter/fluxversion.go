@@ -3,7 +3,6 @@ package linter
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"path"
 	"regexp"
@@ -14,7 +13,6 @@ import (
 	"github.com/openova-io/ova-lint/linter/cache"
 	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/linter/schema"
-	"github.com/openova-io/ova-lint/linter/treeindex"
 )
 
 // fluxPin is a Flux version the tree pins, and where.
@@ -146,19 +144,19 @@ func (l *Linter) filePin(f loader.File) (pin *fluxPin, rank int, data []byte, di
 		return nil, 0, nil, digest, false
 	}
 	ix := l.index()
-	entry, st, ok := ix.Lookup(f.OSPath)
-	if ok {
+	if entry, ok := ix.Lookup(f.OSPath); ok {
 		if pin, rank, ok := decodePin(entry.Meta); ok {
 			return pin, rank, nil, entry.Digest, true
 		}
 	}
-	data, err := l.read(-1, f)
+	data, digest, record, err := l.readRecorded(f)
 	if err != nil {
 		return nil, 0, nil, digest, false // lintFile reports unreadable files
 	}
-	digest = sha256.Sum256(data)
 	pin, rank = l.pinOf(f, data)
-	ix.Record(f.OSPath, st, treeindex.File{Digest: digest, Meta: encodePin(pin, rank)})
+	if record != nil {
+		record(encodePin(pin, rank))
+	}
 	return pin, rank, data, digest, true
 }
 

@@ -233,19 +233,39 @@ func (l *Linter) content(i int, f loader.File) ([]byte, [32]byte, error) {
 		data, err := l.read(i, f)
 		return data, sha256.Sum256(data), err
 	}
-	ix := l.index()
-	entry, st, ok := ix.Lookup(f.OSPath)
-	if ok {
+	if entry, ok := l.index().Lookup(f.OSPath); ok {
 		return nil, entry.Digest, nil
 	}
-	data, err := l.read(i, f)
+	data, digest, record, err := l.readRecorded(f)
 	if err != nil {
 		return nil, [32]byte{}, err
 	}
-	digest := sha256.Sum256(data)
-	pin, rank := l.pinOf(f, data)
-	ix.Record(f.OSPath, st, treeindex.File{Digest: digest, Meta: encodePin(pin, rank)})
+	if record != nil {
+		record(encodePin(l.pinOf(f, data)))
+	}
 	return data, digest, nil
+}
+
+// readRecorded reads file f from disk and returns its bytes and their SHA-256. record, nil when
+// the run has no tree index or the file no stat, records the file in the index with its digest
+// and the given meta (its Flux pin), under the stat of the opened file taken before it was read.
+func (l *Linter) readRecorded(f loader.File) (data []byte, digest [32]byte, record func(meta []byte), err error) {
+	data, fi, err := loader.ReadFileInfo(f.OSPath, l.opts.Limits)
+	if err != nil {
+		return nil, digest, nil, err
+	}
+	digest = sha256.Sum256(data)
+	ix := l.index()
+	if ix == nil || fi == nil {
+		return data, digest, nil, nil
+	}
+	st, ok := treeindex.StatOf(fi)
+	if !ok {
+		return data, digest, nil, nil
+	}
+	return data, digest, func(meta []byte) {
+		ix.Record(f.OSPath, st, treeindex.File{Digest: digest, Meta: meta})
+	}, nil
 }
 
 // IndexReadDir lists directories through the tree index (os.ReadDir when o or its index is

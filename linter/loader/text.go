@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"io/fs"
 	"os"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -12,16 +13,27 @@ import (
 // ReadFile reads the file at name, but no more than limits.MaxFileBytes+1 bytes: enough for
 // Parse to report a file over the limit without holding all of it in memory.
 func ReadFile(name string, limits Limits) ([]byte, error) {
+	data, _, err := ReadFileInfo(name, limits)
+	return data, err
+}
+
+// ReadFileInfo is ReadFile that also returns the stat of the opened file, taken before it was
+// read (nil when it could not be taken).
+func ReadFileInfo(name string, limits Limits) ([]byte, fs.FileInfo, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	size := 0
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+	fi, err := f.Stat()
+	if err != nil {
+		fi = nil
+	} else if fi.Mode().IsRegular() {
 		size = int(min(fi.Size(), 1<<30))
 	}
-	return readAll(f, size, limits)
+	data, err := readAll(f, size, limits)
+	return data, fi, err
 }
 
 // ReadAll reads r like ReadFile reads a file.

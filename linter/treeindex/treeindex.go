@@ -23,6 +23,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -90,6 +91,8 @@ type Index struct {
 	damaged  bool
 	dirHits  atomic.Int64
 	fileHits atomic.Int64
+	// recorded directories and files whose stat no longer held
+	dirMismatches, fileMismatches atomic.Int64
 
 	mu       sync.Mutex
 	newDirs  map[string]*dirRecord // recorded by this run
@@ -139,16 +142,25 @@ func (ix *Index) racy(st Stat) bool {
 	return st.Mtime >= ix.cutoff || st.Ctime >= ix.cutoff
 }
 
+// staleAfter is how many recorded directories (or files) in a row may fail their stat, with
+// none holding, before the index stops asking for them: a fresh checkout gives every directory
+// and file a new inode, and a stat per path would then buy nothing.
+const staleAfter = 256
+
+// checking reports whether records are worth a stat: some held, or fewer than staleAfter failed.
+func checking(hits, mismatches *atomic.Int64) bool {
+	return hits.Load() > 0 || mismatches.Load() < staleAfter
+}
+
 // ReadDir is os.ReadDir through the index: the entries recorded for osPath when its stat still
-// holds, else the directory read now (and recorded unless its stat is racy). A nil Index reads
-// the directory.
+// holds, else the directory read now (and recorded under the stat of the opened directory,
+// unless it is racy). A nil Index reads the directory.
 func (ix *Index) ReadDir(osPath string) ([]fs.DirEntry, error) {
 	if ix == nil {
 		return os.ReadDir(osPath)
 	}
-	st, statOK := statPath(osPath)
-	if statOK {
-		if r, ok := ix.oldDirs[osPath]; ok && r.stat == st && !ix.racy(st) {
+	if r, ok := ix.oldDirs[osPath]; ok && checking(&ix.dirHits, &ix.dirMismatches) {
+		if st, statOK := statPath(osPath); statOK && r.stat == st && !ix.racy(st) {
 			r.used.Store(true)
 			ix.dirHits.Add(1)
 			out := make([]fs.DirEntry, len(r.entries))
@@ -157,9 +169,10 @@ func (ix *Index) ReadDir(osPath string) ([]fs.DirEntry, error) {
 			}
 			return out, nil
 		}
+		ix.dirMismatches.Add(1)
 	}
-	des, err := os.ReadDir(osPath)
-	if err != nil || !statOK || ix.racy(st) {
+	des, st, err := readDir(osPath)
+	if err != nil || st == (Stat{}) || ix.racy(st) {
 		return des, err
 	}
 	r := &dirRecord{stat: st, entries: make([]entry, len(des))}
@@ -170,6 +183,23 @@ func (ix *Index) ReadDir(osPath string) ([]fs.DirEntry, error) {
 	ix.newDirs[osPath] = r
 	ix.mu.Unlock()
 	return des, nil
+}
+
+// readDir is os.ReadDir that also returns the directory's stat, taken on the opened directory
+// before its entries are read (zero when the platform gives none).
+func readDir(osPath string) ([]fs.DirEntry, Stat, error) {
+	f, err := os.Open(osPath)
+	if err != nil {
+		return nil, Stat{}, err
+	}
+	defer f.Close()
+	var st Stat
+	if fi, err := f.Stat(); err == nil {
+		st, _ = StatOf(fi)
+	}
+	des, err := f.ReadDir(-1)
+	slices.SortFunc(des, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return des, st, err
 }
 
 // dirEntry is a recorded directory entry.
@@ -184,29 +214,29 @@ func (d dirEntry) Type() fs.FileMode          { return d.e.typ }
 func (d dirEntry) Info() (fs.FileInfo, error) { return os.Lstat(filepath.Join(d.dir, d.e.name)) }
 func (d dirEntry) String() string             { return fs.FormatDirEntry(d) }
 
-// Lookup stats osPath and returns what was recorded for it when that stat still holds (ok). st
-// is the stat taken now, for Record after the file is read; zero when the file cannot be
-// stat'ed (nothing is then recorded).
-func (ix *Index) Lookup(osPath string) (f File, st Stat, ok bool) {
+// Lookup returns what was recorded for osPath when the file's stat still holds (ok). It takes
+// no stat when nothing was recorded for the file.
+func (ix *Index) Lookup(osPath string) (File, bool) {
 	if ix == nil {
-		return File{}, Stat{}, false
-	}
-	st, statOK := statPath(osPath)
-	if !statOK {
-		return File{}, Stat{}, false
+		return File{}, false
 	}
 	r, found := ix.oldFiles[osPath]
-	if !found || r.stat != st || ix.racy(st) {
-		return File{}, st, false
+	if !found || !checking(&ix.fileHits, &ix.fileMismatches) {
+		return File{}, false
+	}
+	st, statOK := statPath(osPath)
+	if !statOK || r.stat != st || ix.racy(st) {
+		ix.fileMismatches.Add(1)
+		return File{}, false
 	}
 	r.used.Store(true)
 	ix.fileHits.Add(1)
-	return r.file, st, true
+	return r.file, true
 }
 
-// Record keeps f for osPath under st, the stat Lookup took before the file was read: a write
-// after that stat changes the stat, so the entry cannot outlive it. A racy or zero stat is not
-// recorded.
+// Record keeps f for osPath under st, the stat of the file taken before it was read (StatOf the
+// opened file's Stat): a write after that stat changes the stat, so the entry cannot outlive
+// it. A racy or zero stat is not recorded.
 func (ix *Index) Record(osPath string, st Stat, f File) {
 	if ix == nil || st == (Stat{}) || ix.racy(st) {
 		return

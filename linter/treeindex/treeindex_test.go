@@ -55,7 +55,9 @@ func run(t *testing.T, cacheDir, tree string, start time.Time) ([]string, []stri
 		if n[len(n)-1] == '/' {
 			continue
 		}
-		f, st, ok := ix.Lookup(p)
+		f, ok := ix.Lookup(p)
+		fi, err := os.Stat(p) // before the read, as a reader's fstat
+		require.NoError(t, err)
 		data, err := os.ReadFile(p)
 		require.NoError(t, err)
 		if ok {
@@ -64,6 +66,8 @@ func run(t *testing.T, cacheDir, tree string, start time.Time) ([]string, []stri
 			continue
 		}
 		read = append(read, n)
+		st, ok := treeindex.StatOf(fi)
+		require.True(t, ok)
 		ix.Record(p, st, treeindex.File{Digest: sha256.Sum256(data), Meta: []byte("meta of " + string(data))})
 	}
 	stats := ix.Stats()
@@ -191,8 +195,37 @@ func TestNilIndexReadsEverything(t *testing.T) {
 	write(t, filepath.Join(tree, "a.yaml"), "a: 1\n")
 	var ix *treeindex.Index
 	assert.Equal(t, []string{"a.yaml"}, names(t, ix, tree))
-	_, _, ok := ix.Lookup(filepath.Join(tree, "a.yaml"))
+	_, ok := ix.Lookup(filepath.Join(tree, "a.yaml"))
 	assert.False(t, ok)
 	ix.Record(filepath.Join(tree, "a.yaml"), treeindex.Stat{Size: 1}, treeindex.File{})
 	assert.NoError(t, ix.Close())
+}
+
+// TestStaleIndexStopsAsking: when the first recorded files all fail their stat and none has
+// held (a fresh checkout: every inode is new), the index stops taking a stat per file, so the
+// files after that are misses even where they hold.
+func TestStaleIndexStopsAsking(t *testing.T) {
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skip("the index answers nothing on this platform")
+	}
+	const n = 300
+	cacheDir, tree := t.TempDir(), t.TempDir()
+	for i := range n {
+		write(t, filepath.Join(tree, fmt.Sprintf("f%03d.yaml", i)), "a: 1\n")
+	}
+	for _, changed := range []int{0, 200, 280} { // how many files, first in order, are rewritten
+		t.Run(fmt.Sprint(changed), func(t *testing.T) {
+			run(t, cacheDir, tree, later()) // every file recorded
+			for i := range changed {
+				write(t, filepath.Join(tree, fmt.Sprintf("f%03d.yaml", i)), fmt.Sprintf("a: %d\n", changed%10))
+			}
+			_, read, stats := run(t, cacheDir, tree, later())
+			want := n - changed // a stale index only after 256 misses in a row with no hit
+			if changed >= 256 {
+				want = 0
+			}
+			assert.Equal(t, want, stats.Files, "files the index answered for")
+			assert.Len(t, read, n-want)
+		})
+	}
 }
