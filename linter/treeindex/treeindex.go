@@ -247,8 +247,8 @@ func (ix *Index) Record(osPath string, st Stat, f File) {
 }
 
 // Close writes the index of this run (the entries it used or recorded) when it differs from
-// the one read, and removes the index files of other trees unused for MaxAge. A failure only
-// costs the next run time.
+// the one read, and removes the index files of other trees unused for MaxAge or beyond the
+// MaxTrees most recently used. A failure only costs the next run time.
 func (ix *Index) Close() error {
 	if ix == nil {
 		return nil
