@@ -33,17 +33,17 @@ for t in "${targets[@]}"; do
 	echo "== $pkg $name ($FUZZTIME)"
 	# Go's fuzzer can fail a run with a bare "context deadline exceeded" when the time runs out
 	# while a worker is still busy (minimizing a new input, or starved of CPU on a loaded
-	# machine): no failing input is written, nothing was found. Such a run is tried once more;
-	# any other failure, or a failing input written, fails at once.
-	for attempt in 1 2; do
+	# machine): no failing input is written, nothing was found. Such a run is tried again, up to
+	# three runs; any other failure, or a failing input written, fails at once.
+	for attempt in 1 2 3; do
 		log=$(mktemp)
 		if "$GO" test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" \
 			-fuzzminimizetime "$FUZZMINIMIZETIME" -parallel "$FUZZPARALLEL" 2>&1 | tee "$log"; then
 			rm -f "$log"
 			break
 		fi
-		if [ "$attempt" = 1 ] && grep -q 'context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log"; then
-			echo "== $pkg $name: the fuzzer stopped on its deadline without a failing input; once more"
+		if [ "$attempt" -lt 3 ] && grep -q 'context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log"; then
+			echo "== $pkg $name: the fuzzer stopped on its deadline without a failing input; again"
 			rm -f "$log"
 			continue
 		fi
