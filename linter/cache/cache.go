@@ -222,15 +222,18 @@ func (s *Session) Stats() Stats {
 func (s *Session) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// An entry read from the pack keeps its stored checksum, whether or not this run verified
+	// it: a checksum computed afresh would vouch for bytes damaged on disk.
 	type entry struct {
 		k       Key
 		used    int64
 		payload []byte
+		sum     uint32
 	}
 	var entries []entry
 	var size int64
 	for k, v := range s.fresh {
-		entries = append(entries, entry{k, s.now, v})
+		entries = append(entries, entry{k, s.now, v, checksum(k, v)})
 	}
 	var rest []entry
 	dropped := 0
@@ -240,9 +243,9 @@ func (s *Session) Close() error {
 		}
 		switch {
 		case r.hit.Load():
-			entries = append(entries, entry{k, s.now, r.payload})
+			entries = append(entries, entry{k, s.now, r.payload, r.sum})
 		case s.now-r.used <= int64(s.opts.MaxAge/time.Second):
-			rest = append(rest, entry{k, r.used, r.payload})
+			rest = append(rest, entry{k, r.used, r.payload, r.sum})
 		default:
 			dropped++
 		}
@@ -281,7 +284,7 @@ func (s *Session) Close() error {
 		copy(buf, e.k[:])
 		binary.LittleEndian.PutUint64(buf[sha256.Size:], uint64(e.used))
 		binary.LittleEndian.PutUint32(buf[sha256.Size+8:], uint32(len(e.payload)))
-		binary.LittleEndian.PutUint32(buf[sha256.Size+12:], checksum(e.k, e.payload))
+		binary.LittleEndian.PutUint32(buf[sha256.Size+12:], e.sum)
 		w.Write(buf)
 		w.Write(e.payload)
 	}

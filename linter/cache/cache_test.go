@@ -270,3 +270,36 @@ func TestUnchangedRunDoesNotRewrite(t *testing.T) {
 		t.Error("a run that changed nothing wrote the pack again")
 	}
 }
+
+// TestRewriteKeepsDamageDetectable: a run that rewrites the pack without reading a damaged
+// entry keeps that entry's stored checksum, so a later run still refuses it (a checksum
+// computed afresh at the rewrite would have vouched for the damaged bytes).
+func TestRewriteKeepsDamageDetectable(t *testing.T) {
+	dir := t.TempDir()
+	path := packOf(t, dir, map[string]string{"a": "AAAAAAAAAAAAAAAA", "b": "BBBBBBBBBBBBBBBB"})
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(raw, []byte("AAAAAAAA"))
+	raw[i+3] ^= 0x20
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, dir, "fp", Options{})
+	if _, ok := s.Get(key("b")); !ok {
+		t.Fatal("b lost")
+	}
+	s.Put(key("c"), []byte("a new entry: the pack is rewritten")) // a is neither read nor dropped
+	closeSession(t, s)
+
+	s = open(t, dir, "fp", Options{})
+	if v, ok := s.Get(key("a")); ok {
+		t.Errorf("the damaged entry was trusted after the rewrite: %q", v)
+	}
+	for _, k := range []string{"b", "c"} {
+		if _, ok := s.Get(key(k)); !ok {
+			t.Errorf("%s lost", k)
+		}
+	}
+}
