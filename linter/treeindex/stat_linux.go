@@ -1,37 +1,6 @@
 package treeindex
 
-import (
-	"io/fs"
-	"syscall"
-)
+import "syscall"
 
-// statPath stats osPath (following symbolic links, as opening it does); false when it cannot.
-func statPath(osPath string) (Stat, bool) {
-	var st syscall.Stat_t
-	for {
-		err := syscall.Stat(osPath, &st)
-		if err == nil {
-			return statOf(&st), true
-		}
-		if err != syscall.EINTR {
-			return Stat{}, false
-		}
-	}
-}
-
-// StatOf is the Stat of a file's os.FileInfo (os.Stat's, or an opened file's Stat); false when
-// it carries none.
-func StatOf(fi fs.FileInfo) (Stat, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || st == nil {
-		return Stat{}, false
-	}
-	return statOf(st), true
-}
-
-func statOf(st *syscall.Stat_t) Stat {
-	return Stat{
-		Size: st.Size, Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano(),
-		Ino: st.Ino, Dev: uint64(st.Dev), Mode: st.Mode,
-	}
-}
+// times are the modification and change times of st, in nanoseconds.
+func times(st *syscall.Stat_t) (mtime, ctime int64) { return st.Mtim.Nano(), st.Ctim.Nano() }

@@ -75,10 +75,30 @@ func run(t *testing.T, cacheDir, tree string, start time.Time) ([]string, []stri
 	return listed, read, stats
 }
 
-func TestIndexAnswersForWhatDidNotChange(t *testing.T) {
+// needStat skips a test on a platform where the index answers nothing.
+func needStat(t *testing.T) {
+	t.Helper()
 	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
 		t.Skip("the index answers nothing on this platform")
 	}
+}
+
+// indexedTree is a tree of one file after one run: the cache directory, the tree and the path
+// of the index file that run wrote.
+func indexedTree(t *testing.T) (cacheDir, tree, index string) {
+	t.Helper()
+	needStat(t)
+	cacheDir, tree = t.TempDir(), t.TempDir()
+	write(t, filepath.Join(tree, "a.yaml"), "a: 1\n")
+	run(t, cacheDir, tree, later())
+	idx, err := filepath.Glob(filepath.Join(cacheDir, "trees", "*.index"))
+	require.NoError(t, err)
+	require.Len(t, idx, 1)
+	return cacheDir, tree, idx[0]
+}
+
+func TestIndexAnswersForWhatDidNotChange(t *testing.T) {
+	needStat(t)
 	cacheDir, tree := t.TempDir(), t.TempDir()
 	write(t, filepath.Join(tree, "a.yaml"), "a: 1\n")
 	write(t, filepath.Join(tree, "b.yaml"), "b: 1\n")
@@ -119,16 +139,8 @@ func TestIndexAnswersForWhatDidNotChange(t *testing.T) {
 }
 
 func TestDamagedIndexIsEmpty(t *testing.T) {
-	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
-		t.Skip("the index answers nothing on this platform")
-	}
-	cacheDir, tree := t.TempDir(), t.TempDir()
-	write(t, filepath.Join(tree, "a.yaml"), "a: 1\n")
-	run(t, cacheDir, tree, later())
-	idx, err := filepath.Glob(filepath.Join(cacheDir, "trees", "*.index"))
-	require.NoError(t, err)
-	require.Len(t, idx, 1)
-	raw, err := os.ReadFile(idx[0])
+	cacheDir, tree, idx := indexedTree(t)
+	raw, err := os.ReadFile(idx)
 	require.NoError(t, err)
 
 	for name, damage := range map[string]func([]byte) []byte{
@@ -137,7 +149,7 @@ func TestDamagedIndexIsEmpty(t *testing.T) {
 		"empty":          func([]byte) []byte { return nil },
 		"not an index":   func([]byte) []byte { return []byte("hello\n") },
 	} {
-		require.NoError(t, os.WriteFile(idx[0], damage(raw), 0o644), name)
+		require.NoError(t, os.WriteFile(idx, damage(raw), 0o644), name)
 		_, read, stats := run(t, cacheDir, tree, later())
 		assert.Equal(t, []string{"a.yaml"}, read, "%s: read again", name)
 		assert.Equal(t, treeindex.Stats{Damaged: true}, stats, name)
@@ -147,15 +159,8 @@ func TestDamagedIndexIsEmpty(t *testing.T) {
 }
 
 func TestCloseKeepsAnUnchangedIndexAndTrimsOldOnes(t *testing.T) {
-	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
-		t.Skip("the index answers nothing on this platform")
-	}
-	cacheDir, tree := t.TempDir(), t.TempDir()
-	write(t, filepath.Join(tree, "a.yaml"), "a: 1\n")
-	run(t, cacheDir, tree, later())
-	idx, _ := filepath.Glob(filepath.Join(cacheDir, "trees", "*.index"))
-	require.Len(t, idx, 1)
-	before, err := os.Stat(idx[0])
+	cacheDir, tree, idx := indexedTree(t)
+	before, err := os.Stat(idx)
 	require.NoError(t, err)
 
 	stale := filepath.Join(cacheDir, "trees", "0123.index")
@@ -175,7 +180,7 @@ func TestCloseKeepsAnUnchangedIndexAndTrimsOldOnes(t *testing.T) {
 	}
 
 	run(t, cacheDir, tree, later())
-	after, err := os.Stat(idx[0])
+	after, err := os.Stat(idx)
 	require.NoError(t, err)
 	assert.True(t, os.SameFile(before, after), "nothing changed: the index is not rewritten")
 	assert.NoFileExists(t, stale, "unused for MaxAge: removed")
@@ -205,9 +210,7 @@ func TestNilIndexReadsEverything(t *testing.T) {
 // held (a fresh checkout: every inode is new), the index stops taking a stat per file, so the
 // files after that are misses even where they hold.
 func TestStaleIndexStopsAsking(t *testing.T) {
-	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
-		t.Skip("the index answers nothing on this platform")
-	}
+	needStat(t)
 	const n = 300
 	cacheDir, tree := t.TempDir(), t.TempDir()
 	for i := range n {
