@@ -162,8 +162,7 @@ func (l *Linter) filePin(f loader.File) (pin *fluxPin, rank int, data []byte, di
 
 // pinCandidate reports whether a file can pin the Flux version: a YAML file.
 func pinCandidate(f loader.File) bool {
-	base := path.Base(f.Rel)
-	return base == "gotk-components.yaml" || strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml")
+	return strings.HasSuffix(f.Rel, ".yaml") || strings.HasSuffix(f.Rel, ".yml")
 }
 
 // pinOf is the Flux pin in the bytes of file f, and its kind.

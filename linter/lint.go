@@ -111,7 +111,12 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*finding.Report, err
 
 // Walk lists the files Lint(paths) lints (through the tree index, when the cache has one).
 func (l *Linter) Walk(ctx context.Context, paths []string) (loader.WalkResult, error) {
-	return loader.WalkWith(ctx, l.opts.Root, paths, l.cfg.Exclude, l.index().ReadDir)
+	return l.walk(ctx, l.opts.Root, paths)
+}
+
+// walk is loader.WalkFrom with the configuration's excludes, through the tree index.
+func (l *Linter) walk(ctx context.Context, root string, paths []string) (loader.WalkResult, error) {
+	return loader.WalkWith(ctx, root, paths, l.cfg.Exclude, l.index().ReadDir)
 }
 
 // LintWalked is Lint over the files Walk(paths) listed.
@@ -123,7 +128,7 @@ func (l *Linter) LintWalked(ctx context.Context, paths []string, walked loader.W
 		}
 	}
 	if !wholeRoot(paths, walked.Root) {
-		all, err := loader.WalkWith(ctx, walked.Root, []string{walked.Root}, l.cfg.Exclude, l.index().ReadDir)
+		all, err := l.walk(ctx, walked.Root, []string{walked.Root})
 		if err != nil {
 			return nil, err
 		}
@@ -205,7 +210,7 @@ func (l *Linter) LintFiles(ctx context.Context, files []loader.File, skipped int
 	}
 	if !tree.Partial && tree.Root != "" {
 		// the Flux version is the repository's, not only the changed files'
-		if all, err := loader.WalkFrom(ctx, tree.Root, []string{tree.Root}, l.cfg.Exclude); err == nil {
+		if all, err := l.walk(ctx, tree.Root, []string{tree.Root}); err == nil {
 			c := *l
 			c.pinFiles = all.Files
 			l = &c

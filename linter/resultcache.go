@@ -268,15 +268,6 @@ func (l *Linter) readRecorded(f loader.File) (data []byte, digest [32]byte, reco
 	}, nil
 }
 
-// IndexReadDir lists directories through the tree index (os.ReadDir when o or its index is
-// nil).
-func (o *CacheOptions) IndexReadDir() loader.ReadDirFunc {
-	if o == nil || o.Index == nil {
-		return os.ReadDir
-	}
-	return o.Index.ReadDir
-}
-
 // index is the run's tree index, nil when there is none.
 func (l *Linter) index() *treeindex.Index {
 	if l.opts.Cache == nil {

@@ -283,11 +283,12 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	if err != nil {
 		return err
 	}
+	var ix *treeindex.Index // nil without the cache: its methods then read the tree
 	if cacheOpts != nil {
 		// the tree index: an unchanged directory is not listed again, an unchanged file not read
-		ix, err := treeindex.Open(cacheOpts.Dir, indexScope(cacheOpts.Identity, f.root, paths), time.Now())
-		if err != nil {
-			fmt.Fprintf(streams.Err, "ova-lint: warning: result cache: %v\n", err)
+		var openErr error
+		if ix, openErr = treeindex.Open(cacheOpts.Dir, indexScope(cacheOpts.Identity, f.root, paths), time.Now()); openErr != nil {
+			fmt.Fprintf(streams.Err, "ova-lint: warning: result cache: %v\n", openErr)
 		}
 		cacheOpts.Index = ix
 		defer func() {
@@ -328,7 +329,7 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		if err == nil {
 			// the rules compile while the tree is walked
 			compiled = f.compile(ctx, cfg)
-			if walked, err = loader.WalkWith(ctx, f.root, paths, cfg.Exclude, cacheOpts.IndexReadDir()); err != nil {
+			if walked, err = loader.WalkWith(ctx, f.root, paths, cfg.Exclude, ix.ReadDir); err != nil {
 				err = usage("%v", err)
 			}
 			linted = walked.Files

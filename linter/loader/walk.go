@@ -185,23 +185,6 @@ func isChart(dir string) bool {
 	return err == nil
 }
 
-// underAny reports whether osPath lies below one of dirs.
-func underAny(osPath string, dirs map[string]bool) bool {
-	if len(dirs) == 0 {
-		return false
-	}
-	for dir := filepath.Dir(osPath); ; {
-		if dirs[dir] {
-			return true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return false
-		}
-		dir = parent
-	}
-}
-
 func excluded(rel string, globs []string) bool {
 	for _, g := range globs {
 		if config.MatchGlob(g, rel) || config.MatchGlob(strings.TrimSuffix(g, "/**"), rel) {
