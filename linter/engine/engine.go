@@ -282,10 +282,19 @@ type Result struct {
 
 // Eval evaluates every rule against input (an object built with NewInput or RepoInput).
 func (e *Engine) Eval(ctx context.Context, input ast.Value) (Result, error) {
-	q := e.queryFor(input)
-	rs, err := q.pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalMetrics(metrics.NoOp()))
+	res, err := e.queryFor(input).eval(ctx, input)
 	if err != nil {
 		return Result{}, fmt.Errorf("evaluate policies: %w", err)
+	}
+	return res, nil
+}
+
+// eval evaluates q against input: the violations of its enabled rules and the facts it names.
+// No OPA metrics are recorded (nothing reads them; they cost allocations per evaluation).
+func (q query) eval(ctx context.Context, input ast.Value) (Result, error) {
+	rs, err := q.pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalMetrics(metrics.NoOp()))
+	if err != nil {
+		return Result{}, err
 	}
 	var res Result
 	if len(rs) == 0 {
@@ -633,24 +642,9 @@ func (e *Engine) EvalRules(ctx context.Context, input ast.Value, packages []stri
 	if err != nil {
 		return Result{}, err
 	}
-	rs, err := q.pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalMetrics(metrics.NoOp()))
+	res, err := q.eval(ctx, input) // a subset query names violation sets only: no facts
 	if err != nil {
 		return Result{}, fmt.Errorf("evaluate policies %s: %w", strings.Join(pkgs, ", "), err)
-	}
-	var res Result
-	if len(rs) == 0 {
-		return res, nil
-	}
-	for _, o := range q.outputs {
-		if o.rule.Disabled {
-			continue
-		}
-		items, _ := rs[0].Bindings[o.variable].([]any)
-		for _, raw := range items {
-			if v, ok := raw.(map[string]any); ok {
-				res.Violations = append(res.Violations, toViolation(o.rule, v))
-			}
-		}
 	}
 	return res, nil
 }
