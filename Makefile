@@ -10,9 +10,11 @@ include hack/controlplane.mk
 
 all: build
 
-## build: compile the CLI into bin/ova-lint
+## build: compile the CLI into bin/ova-lint and the webhook alone (the image's binary) into
+## bin/ova-lint-webhook
 build:
 	$(GO) build -o $(BIN) ./cmd/ova-lint
+	$(GO) build -o bin/ova-lint-webhook ./cmd/ova-lint-webhook
 
 ## demo: lint the demo tree on the embedded defaults. ova-lint exits 1 there (the demo holds
 ## violations on purpose); the target fails only on another status (2: usage or unreadable input).
@@ -98,11 +100,11 @@ bench-graph: build bin/kubeconform bin/kustomize bin/helm
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 IMAGE   ?= ghcr.io/openova-io/ova-lint:$(VERSION)
 
-## image: the webhook's container image (static binary, user 65532) as an OCI tarball in dist/,
+## image: the webhook's container image (the static ova-lint-webhook binary, user 65532) as an OCI tarball in dist/,
 ## built without a container engine; `docker load -i dist/ova-lint.tar` or `crane push` it
 image:
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w -X github.com/openova-io/ova-lint/internal/cli.Version=$(VERSION)" -o dist/linux-amd64/ova-lint ./cmd/ova-lint
-	$(GO) run ./hack/image -binary dist/linux-amd64/ova-lint -tag $(IMAGE) -version $(VERSION) -out dist/ova-lint.tar
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w -X github.com/openova-io/ova-lint/internal/command.Version=$(VERSION)" -o dist/linux-amd64/ova-lint-webhook ./cmd/ova-lint-webhook
+	$(GO) run ./hack/image -binary dist/linux-amd64/ova-lint-webhook -tag $(IMAGE) -version $(VERSION) -out dist/ova-lint.tar
 
 clean:
 	rm -rf bin dist bench.out bench-cli.md

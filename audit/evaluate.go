@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/openova-io/ova-lint/linter/input"
 	"strings"
 	"time"
 
-	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
@@ -49,7 +49,7 @@ type verdict struct {
 
 // outOfScope says why the webhook would not check obj, or "" when it would.
 func (e *evaluator) outOfScope(obj map[string]any) string {
-	_, ns, _ := linter.Identity(obj)
+	_, ns, _ := input.Identity(obj)
 	if e.exempt[ns] {
 		return "namespace " + ns + " is exempt"
 	}
@@ -78,8 +78,8 @@ func (e *evaluator) evaluate(ctx context.Context, obj map[string]any, text strin
 	}
 	md, _ := obj["metadata"].(map[string]any)
 	labels, _ := md["labels"].(map[string]any)
-	kind, ns, name := linter.Identity(obj)
-	src := linter.Source{
+	kind, ns, name := input.Identity(obj)
+	src := input.Source{
 		Text:      text,
 		Operation: "CREATE",
 		Namespace: ns,
@@ -91,7 +91,7 @@ func (e *evaluator) evaluate(ctx context.Context, obj map[string]any, text strin
 			"cluster":    e.cluster,
 		},
 	}
-	in, err := linter.ObjectInput(e.cfg, obj, src, nil)
+	in, err := input.ObjectInput(e.cfg, obj, src, nil)
 	if err != nil {
 		return verdict{}, fmt.Errorf("%s %s: %w", kind, objectName(ns, name), err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/openova-io/ova-lint/linter/input"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,7 +20,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/openova-io/ova-lint/fixtures"
-	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/loader"
@@ -84,7 +84,7 @@ func (e *testEnv) webhookVerdict(t *testing.T, obj map[string]any) (bool, []verd
 	if !ok {
 		group, version = "", apiVersion
 	}
-	kind, ns, name := linter.Identity(obj)
+	kind, ns, name := input.Identity(obj)
 	d, err := h.Review(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
 		UID:       "parity",
 		Kind:      metav1.GroupVersionKind{Group: group, Version: version, Kind: kind},
@@ -148,7 +148,7 @@ func fixtureObjects(t *testing.T) map[string]map[string]any {
 			docs, _ := loader.Parse(data, loader.DefaultLimits())
 			for _, doc := range docs {
 				obj, ok := doc.Object.(map[string]any)
-				kind, _, name := linter.Identity(doc.Object)
+				kind, _, name := input.Identity(doc.Object)
 				if !ok || kind == "" || name == "" || obj["apiVersion"] == nil {
 					continue
 				}

@@ -3,8 +3,8 @@ package audit
 import (
 	"context"
 	"fmt"
+	"github.com/openova-io/ova-lint/linter/input"
 
-	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/waiver"
@@ -21,7 +21,7 @@ func repoPass(ctx context.Context, eng *engine.Engine, facts []map[string]any, c
 	if len(facts) == 0 {
 		return nil, nil
 	}
-	in, err := linter.RepoInput(facts, complete)
+	in, err := input.RepoInput(facts, complete)
 	if err != nil {
 		return nil, err
 	}

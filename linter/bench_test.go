@@ -2,6 +2,7 @@ package linter_test
 
 import (
 	"context"
+	"github.com/openova-io/ova-lint/linter/input"
 	"io"
 	"os"
 	"path/filepath"
@@ -81,11 +82,11 @@ func BenchmarkEval(b *testing.B) {
 		docs, serr := loader.Parse(data, loader.DefaultLimits())
 		require.Nil(b, serr)
 		for _, d := range docs {
-			kind, _, _ := linter.Identity(d.Object)
+			kind, _, _ := input.Identity(d.Object)
 			if kind == "" {
 				kind = "Chart.yaml"
 			}
-			in, err := linter.ObjectInput(cfg, d.Object, linter.FileSource(rel, rel, ".", d.Index, string(data)), nil)
+			in, err := input.ObjectInput(cfg, d.Object, input.FileSource(rel, rel, ".", d.Index, string(data)), nil)
 			require.NoError(b, err)
 			b.Run(kind, func(b *testing.B) {
 				for b.Loop() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/openova-io/ova-lint/linter/input"
 	"path"
 	"regexp"
 	"strconv"
@@ -310,7 +311,7 @@ func dig(m map[string]any, keys ...string) map[string]any {
 // ("" when the profile default was used).
 func (l *Linter) resolveFluxVersion(ctx context.Context, files []loader.File) (*Linter, string, string) {
 	if l.cfg.FluxVersionFrom != "" {
-		return l, minorOf(l.cfg.FluxVersion), l.cfg.FluxVersionFrom
+		return l, input.Minor(l.cfg.FluxVersion), l.cfg.FluxVersionFrom
 	}
 	keep := l.pinFiles == nil // a --changed run: the pin is the whole tree's, the lint reads fewer
 	if !keep {

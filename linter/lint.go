@@ -6,6 +6,7 @@ package linter
 import (
 	"context"
 	"fmt"
+	"github.com/openova-io/ova-lint/linter/input"
 	"io"
 	"os"
 	"path/filepath"
@@ -426,8 +427,8 @@ func (l *Linter) lintData(ctx context.Context, f loader.File, data []byte, schem
 	res.documents = len(docs)
 	text := string(loader.UTF8(data))
 	for _, doc := range docs {
-		src := FileSource(f.Display, f.Rel, f.Root, doc.Index, text)
-		in, err := ObjectInput(l.cfg, doc.Object, src, doc.DuplicateKeys)
+		src := input.FileSource(f.Display, f.Rel, f.Root, doc.Index, text)
+		in, err := input.ObjectInput(l.cfg, doc.Object, src, doc.DuplicateKeys)
 		if err != nil {
 			res.err = fmt.Errorf("%s: %w", f.Display, err)
 			return res
@@ -437,7 +438,7 @@ func (l *Linter) lintData(ctx context.Context, f loader.File, data []byte, schem
 			res.err = fmt.Errorf("%s (document %d): %w", f.Display, doc.Index+1, err)
 			return res
 		}
-		kind, ns, name := Identity(doc.Object)
+		kind, ns, name := input.Identity(doc.Object)
 		dr := docResult{index: doc.Index}
 		for _, v := range out.Violations {
 			dr.findings = append(dr.findings, place(v, f.Display, doc.Node, kind, ns, name))
@@ -467,7 +468,7 @@ func (l *Linter) lintData(ctx context.Context, f loader.File, data []byte, schem
 		}
 	}
 	if synErr != nil {
-		in, err := SyntaxErrorInput(FileSource(f.Display, f.Rel, f.Root, 0, ""), synErr)
+		in, err := input.SyntaxErrorInput(input.FileSource(f.Display, f.Rel, f.Root, 0, ""), synErr)
 		if err == nil {
 			var out engine.Result
 			out, err = l.engine.Eval(ctx, in)

@@ -3,6 +3,7 @@ package linter
 import (
 	"context"
 	"fmt"
+	"github.com/openova-io/ova-lint/linter/input"
 	"os"
 	"path"
 	"path/filepath"
@@ -208,9 +209,9 @@ func (l *Linter) evalOne(ctx context.Context, tree Tree, p graph.Produced, schem
 	if text == "" {
 		text = texts.get(p.File)
 	}
-	src := FileSource(file, p.File, tree.RootDisplay, index, text)
+	src := input.FileSource(file, p.File, tree.RootDisplay, index, text)
 	src.Origin = originValue(p.Origin)
-	in, err := ObjectInput(l.cfg, p.Object, src, nil)
+	in, err := input.ObjectInput(l.cfg, p.Object, src, nil)
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", file, err)
 	}
@@ -218,7 +219,7 @@ func (l *Linter) evalOne(ctx context.Context, tree Tree, p graph.Produced, schem
 	if err != nil {
 		return res, fmt.Errorf("%s (%s): %w", file, strings.Join(p.Origin.Chain, " → "), err)
 	}
-	kind, ns, name := Identity(p.Object)
+	kind, ns, name := input.Identity(p.Object)
 	placeAt := func(v engine.Violation) finding.Finding {
 		if v.File != "" {
 			return withChain(newFinding(v, display(tree, v.File), max(v.Line, 1), max(v.Column, 1), kind, ns, name), p.Origin.Chain)
@@ -287,9 +288,9 @@ func (l *Linter) problems(ctx context.Context, tree Tree, ps []graph.Problem) ([
 		if pr.Doc.Rel == "" {
 			file = configDisplay(l.cfg)
 		}
-		src := FileSource(file, pr.Doc.Rel, tree.RootDisplay, max(pr.Doc.Index, 0), "")
+		src := input.FileSource(file, pr.Doc.Rel, tree.RootDisplay, max(pr.Doc.Index, 0), "")
 		src.Origin = originValue(pr.Origin)
-		in, err := RenderErrorInput(l.cfg, pr.Doc.Object, src, map[string]any{"type": pr.Type, "message": pr.Message, "path": pr.Path})
+		in, err := input.RenderErrorInput(l.cfg, pr.Doc.Object, src, map[string]any{"type": pr.Type, "message": pr.Message, "path": pr.Path})
 		if err != nil {
 			return nil, err
 		}
@@ -297,7 +298,7 @@ func (l *Linter) problems(ctx context.Context, tree Tree, ps []graph.Problem) ([
 		if err != nil {
 			return nil, fmt.Errorf("render rule: %w", err)
 		}
-		kind, ns, name := Identity(pr.Doc.Object)
+		kind, ns, name := input.Identity(pr.Doc.Object)
 		for _, v := range res.Violations {
 			if v.Rule.ID != renderRuleID {
 				continue // the object's own verdict comes from its document

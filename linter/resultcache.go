@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/openova-io/ova-lint/linter/input"
 	"io/fs"
 	"os"
 
@@ -282,7 +283,7 @@ func (l *Linter) index() *treeindex.Index {
 func (l *Linter) reparse(f loader.File, data []byte, res *fileResult, graphToo bool) {
 	docs, _ := loader.Parse(data, l.opts.Limits)
 	for _, doc := range docs {
-		kind, ns, name := Identity(doc.Object)
+		kind, ns, name := input.Identity(doc.Object)
 		if s, ok := waiver.SiteOf(f.Display, doc.Node, doc.Object, kind, ns, name); ok {
 			res.waivers = append(res.waivers, s)
 		}

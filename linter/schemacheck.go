@@ -3,6 +3,7 @@ package linter
 import (
 	"errors"
 	"fmt"
+	"github.com/openova-io/ova-lint/linter/input"
 	"strings"
 	"sync"
 
@@ -77,7 +78,7 @@ func (s *schemaCheck) check(file, base string, node *yaml.Node, obj any, kind, n
 		items, _ := m["items"].([]any)
 		for i, item := range items {
 			if im, ok := item.(map[string]any); ok {
-				ik, ins, iname := Identity(im)
+				ik, ins, iname := input.Identity(im)
 				out = append(out, s.object(file, node, []any{"items", i}, im, ik, ins, iname)...)
 			}
 		}
@@ -165,7 +166,7 @@ func (s *schemaCheck) finish() []finding.Finding {
 	var out []finding.Finding
 	for _, crd := range s.crds {
 		if err := s.validator.AddCRD(crd); err != nil {
-			_, _, name := Identity(crd)
+			_, _, name := input.Identity(crd)
 			out = append(out, finding.Finding{Rule: s.rule.ID, Severity: "warning", File: "", Line: 1, Column: 1, Kind: "CustomResourceDefinition", Name: name,
 				Message: finding.Compose("CustomResourceDefinition could not be converted to a schema: "+err.Error(), "check its spec.versions[].schema.openAPIV3Schema", s.rule.SourceText())})
 		}

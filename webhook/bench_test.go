@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/openova-io/ova-lint/linter/input"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -13,7 +14,6 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
-	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/webhook"
 )
@@ -206,8 +206,8 @@ func BenchmarkAdmissionRules(b *testing.B) {
 		}
 		md, _ := obj["metadata"].(map[string]any)
 		labels, _ := md["labels"].(map[string]any)
-		src := linter.Source{Text: string(raw), Operation: "CREATE", Namespace: "apps", Origin: map[string]any{"producer": "admission", "applied_by": webhook.AppliedBy(labels)}}
-		in, err := linter.ObjectInput(e.cfg, obj, src, nil)
+		src := input.Source{Text: string(raw), Operation: "CREATE", Namespace: "apps", Origin: map[string]any{"producer": "admission", "applied_by": webhook.AppliedBy(labels)}}
+		in, err := input.ObjectInput(e.cfg, obj, src, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -17,7 +17,7 @@ import (
 //
 // Only what Go code reads is decoded into Go values: the top-level scalars (kind, type) and
 // metadata (identity, labels, annotations, owner references). Every other top-level value
-// (spec, data, ...) is decoded straight into an OPA value, which linter.ObjectInput keeps as
+// (spec, data, ...) is decoded straight into an OPA value, which input.ObjectInput keeps as
 // it is: a 1 MiB ConfigMap is read once, not into Go maps and then copied into OPA's.
 func decodeObject(raw []byte) (map[string]any, error) {
 	if len(raw) == 0 {

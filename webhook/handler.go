@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/openova-io/ova-lint/linter/input"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -15,7 +16,6 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
-	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
@@ -219,7 +219,7 @@ func (h *Handler) Review(ctx context.Context, req admission.Request) (Decision, 
 		return d, fmt.Errorf("decode %s %s: %w", req.Kind.Kind, requestName(req), err)
 	}
 	if d.Name == "" {
-		_, _, d.Name = linter.Identity(obj)
+		_, _, d.Name = input.Identity(obj)
 	}
 	md, _ := obj["metadata"].(map[string]any)
 	labels, _ := md["labels"].(map[string]any)
@@ -310,7 +310,7 @@ func requestName(req admission.Request) string {
 func (h *Handler) evaluate(ctx context.Context, req admission.Request, obj map[string]any, raw []byte, packages []string) ([]Finding, error) {
 	md, _ := obj["metadata"].(map[string]any)
 	labels, _ := md["labels"].(map[string]any)
-	src := linter.Source{
+	src := input.Source{
 		Text:      string(raw),
 		Operation: string(req.Operation),
 		Namespace: req.Namespace,
@@ -318,7 +318,7 @@ func (h *Handler) evaluate(ctx context.Context, req admission.Request, obj map[s
 		DryRun:    req.DryRun != nil && *req.DryRun,
 		Origin:    admissionOrigin(labels),
 	}
-	in, err := linter.ObjectInput(h.cfg, obj, src, nil)
+	in, err := input.ObjectInput(h.cfg, obj, src, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +329,7 @@ func (h *Handler) evaluate(ctx context.Context, req admission.Request, obj map[s
 	if err != nil {
 		return nil, err
 	}
-	kind, ns, name := linter.Identity(obj)
+	kind, ns, name := input.Identity(obj)
 	if ns == "" {
 		ns = req.Namespace
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/openova-io/ova-lint/linter/input"
 	"log/slog"
 	"net/http"
 	"os"
@@ -20,7 +21,6 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
-	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/webhook"
 )
@@ -331,7 +331,7 @@ violation contains {"path": ["data"], "msg": "ConfigMap says no (` + id + `)", "
 	}
 
 	// the engine does report the CLI-only rule...
-	in, err := linter.ObjectInput(e.cfg, cm("test-cli-only"), linter.Source{}, nil)
+	in, err := input.ObjectInput(e.cfg, cm("test-cli-only"), input.Source{}, nil)
 	require.NoError(t, err)
 	res, err := e.engine.Eval(context.Background(), in)
 	require.NoError(t, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/openova-io/ova-lint/linter/input"
 	"os"
 	"path/filepath"
 	"sort"
@@ -109,7 +110,7 @@ func admissionVerdicts(t *testing.T, e *env, dir string, want func(rule string) 
 		}
 		for _, doc := range docs {
 			obj, ok := doc.Object.(map[string]any)
-			kind, _, name := linter.Identity(doc.Object)
+			kind, _, name := input.Identity(doc.Object)
 			apiVersion, _ := obj["apiVersion"].(string)
 			if !ok || kind == "" || apiVersion == "" || name == "" {
 				skipped = append(skipped, fmt.Sprintf("%s#%d (not a Kubernetes object)", rel, doc.Index))
@@ -123,7 +124,7 @@ func admissionVerdicts(t *testing.T, e *env, dir string, want func(rule string) 
 			resp := e.send(t, request{op: admissionv1.Create, obj: obj})
 			dry := e.send(t, request{op: admissionv1.Create, obj: obj, dryRun: true})
 			assert.Equal(t, verdicts(t, resp), verdicts(t, dry), "a dry run gets the same verdict")
-			_, ns, _ := linter.Identity(obj)
+			_, ns, _ := input.Identity(obj)
 			for _, v := range verdicts(t, resp) {
 				if want(v.Rule) {
 					got = append(got, key{v.Rule, v.Severity, kind, ns, name, v.Message})

@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"github.com/openova-io/ova-lint/linter/input"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,13 +38,13 @@ func TestRenderedParity(t *testing.T) {
 		res, err := linter.ProduceTree(context.Background(), e.cfg, dir, nil)
 		require.NoError(t, err, dir)
 		for _, p := range res.Produced {
-			kind, ns, name := linter.Identity(p.Object)
+			kind, ns, name := input.Identity(p.Object)
 			if kind == "" || name == "" || ns == "kube-system" {
 				continue
 			}
 			total++
-			src := linter.Source{File: p.File, Path: p.File, Origin: linter.OriginInput(p.Origin)}
-			in, err := linter.ObjectInput(e.cfg, p.Object, src, nil)
+			src := input.Source{File: p.File, Path: p.File, Origin: linter.OriginInput(p.Origin)}
+			in, err := input.ObjectInput(e.cfg, p.Object, src, nil)
 			require.NoError(t, err)
 			out, err := e.engine.Eval(context.Background(), in)
 			require.NoError(t, err)

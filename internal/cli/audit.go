@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/openova-io/ova-lint/internal/command"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
@@ -33,7 +34,7 @@ const (
 )
 
 type auditFlags struct {
-	commonFlags
+	command.CommonFlags
 	kubeconfig, context string
 	namespaces          []string
 	allNamespaces       bool
@@ -68,7 +69,7 @@ func newAuditCmd(streams IO) *cobra.Command {
 			return runAudit(cmd, streams, &f)
 		},
 	}
-	f.register(cmd)
+	f.Register(cmd)
 	fl := cmd.Flags()
 	fl.Lookup("config").Usage = "configuration file, the webhook's (default: " + config.FileName + " found from the working directory upward, else the embedded defaults)"
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG or ~/.kube/config; in a pod, the service account)")
@@ -116,17 +117,17 @@ func runAudit(cmd *cobra.Command, streams IO, f *auditFlags) error {
 		return err
 	}
 	if f.allNamespaces && len(f.namespaces) > 0 {
-		return usage("-A and -n exclude each other")
+		return command.Usage("-A and -n exclude each other")
 	}
 	switch f.failOn {
 	case report.FailOnError, report.FailOnWarning, report.FailOnNever:
 	default:
-		return usage("--fail-on %q: want error, warning or never", f.failOn)
+		return command.Usage("--fail-on %q: want error, warning or never", f.failOn)
 	}
 	if f.qps <= 0 || f.burst <= 0 || f.pageSize <= 0 {
-		return usage("--qps, --burst and --page-size must be positive")
+		return command.Usage("--qps, --burst and --page-size must be positive")
 	}
-	cfg, err := f.load(".")
+	cfg, err := f.Load(".")
 	if err != nil {
 		return err
 	}
@@ -135,7 +136,7 @@ func runAudit(cmd *cobra.Command, streams IO, f *auditFlags) error {
 	kc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: f.context})
 	restCfg, err := kc.ClientConfig()
 	if err != nil {
-		return usage("kubeconfig: %v", err)
+		return command.Usage("kubeconfig: %v", err)
 	}
 	cluster := f.context
 	if cluster == "" {
@@ -143,9 +144,9 @@ func runAudit(cmd *cobra.Command, streams IO, f *auditFlags) error {
 			cluster = raw.CurrentContext
 		}
 	}
-	eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.policyDirs, Config: cfg})
+	eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.PolicyDirs, Config: cfg})
 	if err != nil {
-		return usage("%v", err)
+		return command.Usage("%v", err)
 	}
 	res, err := audit.Run(ctx, audit.Options{
 		Config: restCfg, Namespaces: f.namespaces,
@@ -168,13 +169,13 @@ func runAudit(cmd *cobra.Command, streams IO, f *auditFlags) error {
 	}
 	colour := f.color == "always" || (f.color == "auto" && streams.IsTerminal && os.Getenv("NO_COLOR") == "")
 	for _, o := range outs {
-		opts := report.Options{Verbose: f.verbose, Rules: eng.Rules(), ToolVersion: version(), FailOn: f.failOn}
+		opts := report.Options{Verbose: f.verbose, Rules: eng.Rules(), ToolVersion: command.VersionString(), FailOn: f.failOn}
 		if err := writeOutput(streams.Out, o, rep, opts, colour); err != nil {
 			return err
 		}
 	}
 	if report.Failed(rep.Summary, f.failOn) {
-		return exitError{ExitFindings}
+		return command.ExitError{Code: ExitFindings}
 	}
 	return nil
 }

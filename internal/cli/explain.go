@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/openova-io/ova-lint/internal/command"
 	"io"
 	"io/fs"
 	"path"
@@ -18,7 +19,7 @@ import (
 )
 
 func newExplainCmd(streams IO) *cobra.Command {
-	var f commonFlags
+	var f command.CommonFlags
 	cmd := &cobra.Command{
 		Use:   "explain RULE",
 		Short: "Explain a rule: what it checks, its source of truth, a failing and a passing example",
@@ -28,17 +29,17 @@ func newExplainCmd(streams IO) *cobra.Command {
 			"reports on the failing one.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := f.load(".")
+			cfg, err := f.Load(".")
 			if err != nil {
 				return err
 			}
-			eng, err := engine.New(cmd.Context(), engine.Options{PolicyDirs: f.policyDirs, Config: cfg})
+			eng, err := engine.New(cmd.Context(), engine.Options{PolicyDirs: f.PolicyDirs, Config: cfg})
 			if err != nil {
-				return usage("%v", err)
+				return command.Usage("%v", err)
 			}
 			r := eng.Rule(args[0])
 			if r == nil {
-				return usage("unknown rule %q (see `ova-lint rules`)", args[0])
+				return command.Usage("unknown rule %q (see `ova-lint rules`)", args[0])
 			}
 			if err := explain(streams.Out, r, fixtures.Rules); err != nil {
 				return err
@@ -46,7 +47,7 @@ func newExplainCmd(streams IO) *cobra.Command {
 			return explainParams(streams.Out, r, cfg.Params)
 		},
 	}
-	f.register(cmd)
+	f.Register(cmd)
 	return cmd
 }
 

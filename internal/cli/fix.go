@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/openova-io/ova-lint/internal/command"
 	"io"
 	"os"
 	"path/filepath"
@@ -29,7 +30,7 @@ func (f *lintFlags) applyFixes(streams IO, rep *finding.Report, files []loader.F
 		return rep, nil
 	}
 	if err := out.write(); err != nil {
-		return nil, usage("%v", err)
+		return nil, command.Usage("%v", err)
 	}
 	fmt.Fprintf(streams.Err, "ova-lint: fixed %d finding(s) in %d file(s)\n", len(out.fixed), len(out.files))
 	return relint()

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/openova-io/ova-lint/internal/command"
 	"io"
 	"strings"
 
@@ -16,7 +17,7 @@ import (
 // newGraphCmd prints the Flux graph of a tree: what each Kustomization and HelmRelease applies,
 // and the dependsOn and sourceRef edges.
 func newGraphCmd(streams IO) *cobra.Command {
-	var c commonFlags
+	var c command.CommonFlags
 	var format string
 	var substitute, substFrom []string
 	cmd := &cobra.Command{
@@ -28,12 +29,12 @@ func newGraphCmd(streams IO) *cobra.Command {
 			if len(args) == 1 {
 				root = args[0]
 			}
-			cfg, err := c.load(root)
+			cfg, err := c.Load(root)
 			if err != nil {
 				return err
 			}
 			if _, err := loader.WalkFrom(cmd.Context(), root, []string{root}, cfg.Exclude); err != nil {
-				return usage("%v", err)
+				return command.Usage("%v", err)
 			}
 			vars, err := substitutions(substitute, substFrom)
 			if err != nil {
@@ -41,7 +42,7 @@ func newGraphCmd(streams IO) *cobra.Command {
 			}
 			res, err := linter.ProduceTree(cmd.Context(), cfg, root, vars)
 			if err != nil {
-				return usage("%v", err)
+				return command.Usage("%v", err)
 			}
 			switch format {
 			case "text":
@@ -55,10 +56,10 @@ func newGraphCmd(streams IO) *cobra.Command {
 			case "dot":
 				return graphDot(streams.Out, res.Graph)
 			}
-			return usage("--format %q: want text, json, mermaid or dot", format)
+			return command.Usage("--format %q: want text, json, mermaid or dot", format)
 		},
 	}
-	c.register(cmd)
+	c.Register(cmd)
 	cmd.Flags().StringVarP(&format, "format", "f", "text", "text, json, mermaid or dot")
 	cmd.Flags().StringArrayVar(&substitute, "substitute", nil, "KEY=VALUE for a postBuild variable that exists only in the cluster (repeatable)")
 	cmd.Flags().StringArrayVar(&substFrom, "substitute-from", nil, "file of variables that exist only in the cluster (repeatable)")

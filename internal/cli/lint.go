@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/openova-io/ova-lint/internal/command"
 	"io"
 	"os"
 	"path/filepath"
@@ -26,45 +27,8 @@ import (
 	"github.com/openova-io/ova-lint/linter/treeindex"
 )
 
-// commonFlags are shared by the commands that build an engine.
-type commonFlags struct {
-	configFile string
-	policyDirs []string
-}
-
-func (c *commonFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&c.configFile, "config", "", "configuration file (default: "+config.FileName+" found from the linted root upward, else the embedded defaults)")
-	cmd.Flags().StringArrayVar(&c.policyDirs, "policy", nil, "extra directory of Rego rules (repeatable)")
-}
-
-// load returns the effective config for a run rooted at dir.
-func (c *commonFlags) load(dir string) (*config.Config, error) {
-	path := c.configFile
-	if path == "" {
-		found, err := config.Find(dir)
-		if err != nil {
-			return nil, usage("%v", err)
-		}
-		path = found
-	}
-	if path == "" {
-		return config.Default()
-	}
-	// the file is checked against the rule catalogue: unknown rule ids and parameters, and
-	// parameter values that do not fit their rule's schema, are errors (exit 2)
-	cat, err := engine.Catalogue(c.policyDirs...)
-	if err != nil {
-		return nil, usage("%v", err)
-	}
-	cfg, err := config.LoadWith(path, cat)
-	if err != nil {
-		return nil, usageError{err} // keeps the *config.Error for serve
-	}
-	return cfg, nil
-}
-
 type lintFlags struct {
-	commonFlags
+	command.CommonFlags
 	formats      []string
 	exclude      []string
 	verbose      bool
@@ -102,11 +66,11 @@ func (f *lintFlags) cacheOptions(streams IO) (*linter.CacheOptions, error) {
 			return nil, nil
 		}
 	}
-	policies, err := linter.PolicyIdentity(f.policyDirs)
+	policies, err := linter.PolicyIdentity(f.PolicyDirs)
 	if err != nil {
-		return nil, usage("%v", err)
+		return nil, command.Usage("%v", err)
 	}
-	v := version()
+	v := command.VersionString()
 	identity := v + "\n" + policies
 	if !releaseVersion(v) {
 		identity += "\n" + linter.ExecutableIdentity()
@@ -126,7 +90,7 @@ func (f *lintFlags) compile(ctx context.Context, cfg *config.Config) func() (*en
 	}
 	done := make(chan built, 1)
 	go func() {
-		eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.policyDirs, Config: cfg})
+		eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.PolicyDirs, Config: cfg})
 		done <- built{eng, err}
 	}()
 	return func() (*engine.Engine, error) {
@@ -167,7 +131,7 @@ func newLintCmd(streams IO) *cobra.Command {
 			return runLint(cmd, streams, &f, args)
 		},
 	}
-	f.register(cmd)
+	f.Register(cmd)
 	cmd.Flags().StringArrayVarP(&f.formats, "format", "f", []string{"text"}, "output format NAME or NAME=FILE (repeatable): "+strings.Join(report.Formats(), ", "))
 	cmd.Flags().StringArrayVar(&f.exclude, "exclude", nil, "glob of paths to skip (repeatable; ** allowed)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "also list info-severity findings in text output")
@@ -206,10 +170,10 @@ func parseOutputs(specs []string) ([]output, error) {
 		name = strings.TrimSpace(name)
 		w, err := report.Lookup(name)
 		if err != nil {
-			return nil, usage("--format %s: %v", spec, err)
+			return nil, command.Usage("--format %s: %v", spec, err)
 		}
 		if hasPath && path == "" {
-			return nil, usage("--format %s: empty file name", spec)
+			return nil, command.Usage("--format %s: empty file name", spec)
 		}
 		if path == "-" {
 			path = ""
@@ -220,7 +184,7 @@ func parseOutputs(specs []string) ([]output, error) {
 		outs = append(outs, output{name: name, path: path, write: w})
 	}
 	if stdout > 1 {
-		return nil, usage("--format: at most one format writes to standard output; give the others a file (NAME=FILE)")
+		return nil, command.Usage("--format: at most one format writes to standard output; give the others a file (NAME=FILE)")
 	}
 	return outs, nil
 }
@@ -233,11 +197,11 @@ func startCPUProfile(path string) (func(), error) {
 	}
 	out, err := os.Create(path)
 	if err != nil {
-		return nil, usage("--cpuprofile: %v", err)
+		return nil, command.Usage("--cpuprofile: %v", err)
 	}
 	if err := pprof.StartCPUProfile(out); err != nil {
 		out.Close()
-		return nil, usage("--cpuprofile: %v", err)
+		return nil, command.Usage("--cpuprofile: %v", err)
 	}
 	return func() {
 		pprof.StopCPUProfile()
@@ -259,7 +223,7 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	switch f.failOn {
 	case report.FailOnError, report.FailOnWarning, report.FailOnNever:
 	default:
-		return usage("--fail-on %q: want error, warning or never", f.failOn)
+		return command.Usage("--fail-on %q: want error, warning or never", f.failOn)
 	}
 	if f.base != "" {
 		f.changed = true
@@ -267,15 +231,15 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	for _, p := range paths {
 		if p == "-" {
 			if f.fix || f.diff {
-				return usage("--fix cannot write standard input")
+				return command.Usage("--fix cannot write standard input")
 			}
 			if f.changed {
-				return usage("--changed cannot read standard input")
+				return command.Usage("--changed cannot read standard input")
 			}
 			continue
 		}
 		if _, err := os.Stat(p); err != nil && !f.changed {
-			return usage("cannot read %s: %v", p, err)
+			return command.Usage("cannot read %s: %v", p, err)
 		}
 	}
 
@@ -317,10 +281,10 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		if root == "-" {
 			root = "."
 		}
-		if cfg, err = f.load(root); err == nil {
+		if cfg, err = f.Load(root); err == nil {
 			cfg.Exclude = append(cfg.Exclude, f.exclude...)
 			if err = cfg.Validate(); err != nil {
-				err = usage("%v", err)
+				err = command.Usage("%v", err)
 			}
 		}
 		if err == nil {
@@ -330,7 +294,7 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 			// the rules compile while the tree is walked
 			compiled = f.compile(ctx, cfg)
 			if walked, err = loader.WalkWith(ctx, f.root, paths, cfg.Exclude, ix.ReadDir); err != nil {
-				err = usage("%v", err)
+				err = command.Usage("%v", err)
 			}
 			linted = walked.Files
 		}
@@ -344,11 +308,11 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	}
 	eng, err := compiled()
 	if err != nil {
-		return usage("%v", err)
+		return command.Usage("%v", err)
 	}
 	mode := linter.RenderMode(f.render)
 	if mode != linter.RenderAuto && mode != linter.RenderOff {
-		return usage("--render %q: want auto or off", f.render)
+		return command.Usage("--render %q: want auto or off", f.render)
 	}
 	vars, err := substitutions(f.substitute, f.substFrom)
 	if err != nil {
@@ -372,7 +336,7 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	}
 	rep, err := lintOnce()
 	if err != nil {
-		return usage("%v", err)
+		return command.Usage("%v", err)
 	}
 	if f.changed {
 		linted = files
@@ -388,7 +352,7 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		relint := func() (*finding.Report, error) {
 			rep, err := lintOnce()
 			if err != nil {
-				return nil, usage("%v", err)
+				return nil, command.Usage("%v", err)
 			}
 			return rep, nil
 		}
@@ -408,13 +372,13 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		if f.diff && o.path == "" {
 			continue // the diff is standard output's
 		}
-		opts := report.Options{Verbose: f.verbose, Rules: eng.Rules(), ToolVersion: version(), FailOn: f.failOn}
+		opts := report.Options{Verbose: f.verbose, Rules: eng.Rules(), ToolVersion: command.VersionString(), FailOn: f.failOn}
 		if err := writeOutput(streams.Out, o, rep, opts, colour); err != nil {
 			return err
 		}
 	}
 	if report.Failed(rep.Summary, f.failOn) {
-		return exitError{ExitFindings}
+		return command.ExitError{Code: ExitFindings}
 	}
 	return nil
 }
@@ -434,7 +398,7 @@ func (f *lintFlags) schemaOptions(cfg *config.Config) (*schema.Options, error) {
 	}
 	opts := &schema.Options{KubernetesVersion: cfg.KubernetesVersion, FluxVersion: cfg.FluxVersion}
 	if _, err := schema.New(*opts); err != nil {
-		return nil, usage("%v", err)
+		return nil, command.Usage("%v", err)
 	}
 	return opts, nil
 }
@@ -453,11 +417,11 @@ func writeOutput(stdout io.Writer, o output, rep *finding.Report, opts report.Op
 	}
 	if dir := filepath.Dir(o.path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return usage("write %s report: %v", o.name, err)
+			return command.Usage("write %s report: %v", o.name, err)
 		}
 	}
 	if err := os.WriteFile(o.path, buf.Bytes(), 0o644); err != nil {
-		return usage("write %s report: %v", o.name, err)
+		return command.Usage("write %s report: %v", o.name, err)
 	}
 	return nil
 }
@@ -467,12 +431,12 @@ func writeOutput(stdout io.Writer, o output, rep *finding.Report, opts report.Op
 func (f *lintFlags) selectChanged(cmd *cobra.Command, paths []string) (*config.Config, *schema.Options, []loader.File, error) {
 	ctx := cmd.Context()
 	if f.base != "" && len(paths) > 0 {
-		return nil, nil, nil, usage("--base takes the changed files from git: give no PATH")
+		return nil, nil, nil, command.Usage("--base takes the changed files from git: give no PATH")
 	}
 	root, gitErr := changed.GitRoot(ctx, ".")
 	if gitErr != nil {
 		if len(paths) == 0 {
-			return nil, nil, nil, usage("--changed without PATHs needs a git work tree: %v", gitErr)
+			return nil, nil, nil, command.Usage("--changed without PATHs needs a git work tree: %v", gitErr)
 		}
 		root = "."
 	}
@@ -481,23 +445,23 @@ func (f *lintFlags) selectChanged(cmd *cobra.Command, paths []string) (*config.C
 		for _, p := range paths {
 			rel, err := changed.Rel(root, p)
 			if err != nil {
-				return nil, nil, nil, usage("--changed: %v", err)
+				return nil, nil, nil, command.Usage("--changed: %v", err)
 			}
 			rels = append(rels, rel)
 		}
 	} else {
 		var err error
 		if rels, err = changed.GitFiles(ctx, root, f.base); err != nil {
-			return nil, nil, nil, usage("--changed: %v", err)
+			return nil, nil, nil, command.Usage("--changed: %v", err)
 		}
 	}
-	cfg, err := f.load(root)
+	cfg, err := f.Load(root)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	cfg.Exclude = append(cfg.Exclude, f.exclude...)
 	if err := cfg.Validate(); err != nil {
-		return nil, nil, nil, usage("%v", err)
+		return nil, nil, nil, command.Usage("%v", err)
 	}
 	schemaOpts, err := f.schemaOptions(cfg)
 	if err != nil {
@@ -506,11 +470,11 @@ func (f *lintFlags) selectChanged(cmd *cobra.Command, paths []string) (*config.C
 	// findings show paths relative to the working directory, rules see them relative to root
 	walked, err := loader.Walk(ctx, []string{root}, cfg.Exclude)
 	if err != nil {
-		return nil, nil, nil, usage("%v", err)
+		return nil, nil, nil, command.Usage("%v", err)
 	}
 	files, err := changed.Select(walked.Files, rels, cfg, changed.Options{Schema: schemaOpts})
 	if err != nil {
-		return nil, nil, nil, usage("%v", err)
+		return nil, nil, nil, command.Usage("%v", err)
 	}
 	return cfg, schemaOpts, files, nil
 }
@@ -522,7 +486,7 @@ func substitutions(pairs, files []string) (map[string]string, error) {
 	for _, file := range files {
 		raw, err := os.ReadFile(file)
 		if err != nil {
-			return nil, usage("--substitute-from: %v", err)
+			return nil, command.Usage("--substitute-from: %v", err)
 		}
 		var m map[string]any
 		if yaml.Unmarshal(raw, &m) == nil && m != nil {
@@ -544,7 +508,7 @@ func substitutions(pairs, files []string) (map[string]string, error) {
 			}
 			k, v, ok := strings.Cut(line, "=")
 			if !ok {
-				return nil, usage("--substitute-from %s: %q is neither YAML nor KEY=VALUE", file, line)
+				return nil, command.Usage("--substitute-from %s: %q is neither YAML nor KEY=VALUE", file, line)
 			}
 			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		}
@@ -552,7 +516,7 @@ func substitutions(pairs, files []string) (map[string]string, error) {
 	for _, p := range pairs {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return nil, usage("--substitute %q: want KEY=VALUE", p)
+			return nil, command.Usage("--substitute %q: want KEY=VALUE", p)
 		}
 		out[k] = v
 	}

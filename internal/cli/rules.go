@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/openova-io/ova-lint/internal/command"
 	"strings"
 	"text/tabwriter"
 
@@ -13,20 +14,20 @@ import (
 )
 
 func newRulesCmd(streams IO) *cobra.Command {
-	var f commonFlags
+	var f command.CommonFlags
 	var format string
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List the rule catalogue (id, severity, scope, where it runs, title)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := f.load(".")
+			cfg, err := f.Load(".")
 			if err != nil {
 				return err
 			}
-			eng, err := engine.New(cmd.Context(), engine.Options{PolicyDirs: f.policyDirs, Config: cfg})
+			eng, err := engine.New(cmd.Context(), engine.Options{PolicyDirs: f.PolicyDirs, Config: cfg})
 			if err != nil {
-				return usage("%v", err)
+				return command.Usage("%v", err)
 			}
 			switch format {
 			case "json":
@@ -45,11 +46,11 @@ func newRulesCmd(streams IO) *cobra.Command {
 				}
 				return tw.Flush()
 			default:
-				return usage("unknown format %q (text, json)", format)
+				return command.Usage("unknown format %q (text, json)", format)
 			}
 		},
 	}
-	f.register(cmd)
+	f.Register(cmd)
 	cmd.Flags().StringVarP(&format, "format", "f", "text", "text or json")
 	return cmd
 }
@@ -63,7 +64,7 @@ func runs(r *engine.Rule) string {
 }
 
 func newConfigCmd(streams IO) *cobra.Command {
-	var f commonFlags
+	var f command.CommonFlags
 	var defaults, schema bool
 	cmd := &cobra.Command{
 		Use:   "config",
@@ -74,15 +75,15 @@ func newConfigCmd(streams IO) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if schema {
-				cat, err := engine.Catalogue(f.policyDirs...)
+				cat, err := engine.Catalogue(f.PolicyDirs...)
 				if err != nil {
-					return usage("%v", err)
+					return command.Usage("%v", err)
 				}
 				enc := json.NewEncoder(streams.Out)
 				enc.SetIndent("", "  ")
 				return enc.Encode(config.SchemaDoc(cat))
 			}
-			cfg, err := f.load(".")
+			cfg, err := f.Load(".")
 			if err != nil {
 				return err
 			}
@@ -99,7 +100,7 @@ func newConfigCmd(streams IO) *cobra.Command {
 			return err
 		},
 	}
-	f.register(cmd)
+	f.Register(cmd)
 	cmd.Flags().BoolVar(&schema, "schema", false, "print the JSON schema of "+config.FileName+" instead")
 	_ = defaults
 	return cmd

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"github.com/openova-io/ova-lint/linter/input"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/loader"
@@ -52,11 +52,11 @@ func TestEvalRules(t *testing.T) {
 			if doc.Object == nil {
 				continue
 			}
-			for _, src := range []linter.Source{
-				linter.FileSource(file, filepath.Base(file), filepath.Dir(file), doc.Index, string(data)),
+			for _, src := range []input.Source{
+				input.FileSource(file, filepath.Base(file), filepath.Dir(file), doc.Index, string(data)),
 				{Operation: "UPDATE", Namespace: "apps", Text: string(data), Origin: map[string]any{"producer": "admission", "applied_by": "kustomize-controller"}},
 			} {
-				in, err := linter.ObjectInput(cfg, doc.Object, src, doc.DuplicateKeys)
+				in, err := input.ObjectInput(cfg, doc.Object, src, doc.DuplicateKeys)
 				require.NoError(t, err)
 				all, err := eng.Eval(ctx, in)
 				require.NoError(t, err)
@@ -103,7 +103,7 @@ func TestEvalRulesConcurrent(t *testing.T) {
 		"metadata": map[string]any{"name": "apps", "namespace": "flux-system"},
 		"spec":     map[string]any{"interval": "5m", "path": "./apps", "prune": false, "sourceRef": map[string]any{"kind": "GitRepository", "name": "flux-system"}},
 	}
-	in, err := linter.ObjectInput(cfg, obj, linter.Source{Operation: "CREATE", Origin: map[string]any{"producer": "admission"}}, nil)
+	in, err := input.ObjectInput(cfg, obj, input.Source{Operation: "CREATE", Origin: map[string]any{"producer": "admission"}}, nil)
 	require.NoError(t, err)
 	all, err := eng.Eval(ctx, in)
 	require.NoError(t, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/openova-io/ova-lint/linter/input"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,7 +25,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/openova-io/ova-lint/fixtures"
-	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
@@ -193,7 +193,7 @@ func fixtureObjects(t *testing.T, cfg *config.Config, dir string) []fixtureObjec
 		docs, _ := loader.Parse(data, loader.DefaultLimits())
 		for _, doc := range docs {
 			obj, ok := doc.Object.(map[string]any)
-			kind, _, name := linter.Identity(doc.Object)
+			kind, _, name := input.Identity(doc.Object)
 			apiVersion, _ := obj["apiVersion"].(string)
 			if !ok || kind == "" || apiVersion == "" || name == "" {
 				continue

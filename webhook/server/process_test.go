@@ -26,8 +26,9 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 )
 
-// The tests in this file's company run the real `ova-lint serve` binary, built once per test
-// binary (TestMain removes it), on loopback only.
+// The tests in this file's company run the real `ova-lint-webhook serve` binary (what the
+// container image runs; the same serve command as `ova-lint serve`), built once per test binary
+// (TestMain removes it), on loopback only.
 
 var (
 	buildOnce sync.Once
@@ -44,7 +45,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// serveBinary builds ./cmd/ova-lint once.
+// serveBinary builds ./cmd/ova-lint-webhook once.
 func serveBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -55,8 +56,8 @@ func serveBinary(t testing.TB) string {
 		if buildDir, buildErr = os.MkdirTemp("", "ova-lint-serve-"); buildErr != nil {
 			return
 		}
-		builtBin = filepath.Join(buildDir, "ova-lint")
-		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/ova-lint")
+		builtBin = filepath.Join(buildDir, "ova-lint-webhook")
+		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/ova-lint-webhook")
 		cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v: %s", err, out)

@@ -21,8 +21,9 @@ import (
 // User is the numeric user and group the image runs as (the chart's runAsUser).
 const User = "65532:65532"
 
-// Path is where the binary lives in the image.
-const Path = "/ova-lint"
+// Path is where the binary lives in the image: the webhook's own binary (cmd/ova-lint-webhook),
+// which carries the serve command alone.
+const Path = "/ova-lint-webhook"
 
 // Options describe the image.
 type Options struct {
@@ -76,7 +77,7 @@ func Build(path string, opts Options) (v1.Image, error) {
 	cfg.Config.WorkingDir = "/"
 	cfg.Config.Labels = map[string]string{
 		"org.opencontainers.image.title":       "ova-lint",
-		"org.opencontainers.image.description": "Policy linter and admission webhook for Flux/Gitea/ESO GitOps platforms",
+		"org.opencontainers.image.description": "The admission webhook of ova-lint, the policy linter for Flux/Gitea/ESO GitOps platforms",
 		"org.opencontainers.image.source":      "https://github.com/openova-io/ova-lint",
 		"org.opencontainers.image.version":     opts.Version,
 	}

@@ -1,4 +1,7 @@
-package linter
+// Package input builds the documents the engine evaluates (input.object, input.source,
+// input.origin, ...) and says where an object came from. The CLI, the admission webhook and the
+// audit share it; it imports no renderer, so the webhook binary stays small.
+package input
 
 import (
 	"fmt"
@@ -73,7 +76,7 @@ func ObjectInput(cfg *config.Config, obj any, src Source, dups []loader.Duplicat
 		"origin":      src.origin(),
 		// the Kubernetes and Flux versions the run judges APIs by (kubernetes-api-version,
 		// flux-api-version), as "1.31" and "2.4"
-		"versions": map[string]any{"kubernetes": minorOf(cfg.KubernetesVersion), "flux": minorOf(cfg.FluxVersion)},
+		"versions": map[string]any{"kubernetes": Minor(cfg.KubernetesVersion), "flux": Minor(cfg.FluxVersion)},
 	}
 	if len(dups) > 0 {
 		ds := make([]any, len(dups))
@@ -181,8 +184,8 @@ func parseError(e *loader.SyntaxError) map[string]any {
 	return m
 }
 
-// minorOf turns "v1.31.4", "1.31" or "2.7.2" into "1.31" / "2.7".
-func minorOf(v string) string {
+// Minor turns "v1.31.4", "1.31" or "2.7.2" into "1.31" / "2.7".
+func Minor(v string) string {
 	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
 	if parts := strings.SplitN(v, ".", 3); len(parts) >= 2 {
 		return parts[0] + "." + parts[1]

@@ -1,7 +1,8 @@
-package cli
+package serve
 
 import (
 	"context"
+	"github.com/openova-io/ova-lint/internal/command"
 	"log/slog"
 	"slices"
 	"sync"
@@ -48,10 +49,10 @@ func startAudit(ctx context.Context, f *serveFlags, logger *slog.Logger, reg pro
 	}
 	api, err := report.ParseAPI(a.reportAPI)
 	if err != nil {
-		return nil, usage("--report-api: %v", err)
+		return nil, command.Usage("--report-api: %v", err)
 	}
 	if a.resultLimit <= 0 || a.reportLimit <= 0 {
-		return nil, usage("--audit-result-limit and --audit-report-limit must be positive")
+		return nil, command.Usage("--audit-result-limit and --audit-report-limit must be positive")
 	}
 	log := logger.With(slog.String("component", "audit"))
 	var rc *rest.Config
@@ -88,7 +89,7 @@ func startAudit(ctx context.Context, f *serveFlags, logger *slog.Logger, reg pro
 		Logger:         log,
 	})
 	if err != nil {
-		return nil, usage("%v", err)
+		return nil, command.Usage("%v", err)
 	}
 	log.Info("background audit on", slog.Duration("interval", a.interval), slog.String("report_api", string(api)),
 		slog.String("lease", f.namespace+"/"+a.lease), slog.String("identity", aud.Identity()))

@@ -1,9 +1,14 @@
-package cli
+// Package serve is the `serve` command: the rules that run at admission as a validating
+// admission webhook, and the in-cluster audit on the replica that holds the audit Lease. Both
+// binaries carry it: ova-lint, and ova-lint-webhook, which carries nothing else and so maps a
+// fraction of ova-lint's pages.
+package serve
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/openova-io/ova-lint/internal/command"
 	"io"
 	"log/slog"
 	"os"
@@ -33,7 +38,7 @@ const (
 )
 
 type serveFlags struct {
-	commonFlags
+	command.CommonFlags
 	host, certDir, certName, keyName string
 	port                             int
 	path, probeAddr                  string
@@ -47,7 +52,8 @@ type serveFlags struct {
 	audit                            serveAuditFlags
 }
 
-func newServeCmd(streams IO) *cobra.Command {
+// NewCommand returns the serve command.
+func NewCommand(streams command.IO) *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -65,7 +71,7 @@ func newServeCmd(streams IO) *cobra.Command {
 			return runServe(cmd, streams, &f)
 		},
 	}
-	f.register(cmd)
+	f.Register(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&f.host, "host", "", "address the webhook listens on (default all)")
 	fl.IntVar(&f.port, "port", server.DefaultPort, "port of the TLS webhook listener")
@@ -89,11 +95,11 @@ func newServeCmd(streams IO) *cobra.Command {
 	return cmd
 }
 
-func runServe(cmd *cobra.Command, streams IO, f *serveFlags) error {
+func runServe(cmd *cobra.Command, streams command.IO, f *serveFlags) error {
 	ctx := cmd.Context()
 	logger, err := newLogger(streams.Err, f.logLevel, f.logFormat)
 	if err != nil {
-		return usage("%v", err)
+		return command.Usage("%v", err)
 	}
 	// controller-runtime logs through logr: send it to the same structured log. Its per-request
 	// lines are at V(5) and quote response messages; "debug" is V(4), so they never show.
@@ -109,13 +115,13 @@ func runServe(cmd *cobra.Command, streams IO, f *serveFlags) error {
 		debug.SetMemoryLimit(serveMemoryLimit)
 	}
 
-	cfg, err := f.load(".")
+	cfg, err := f.Load(".")
 	if err != nil {
 		return serveNotReady(ctx, logger, f.probeAddr, err)
 	}
-	eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.policyDirs, Config: cfg})
+	eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.PolicyDirs, Config: cfg})
 	if err != nil {
-		return usage("%v", err)
+		return command.Usage("%v", err)
 	}
 	source := cfg.Source
 	if source == "" {
@@ -152,7 +158,7 @@ func runServe(cmd *cobra.Command, streams IO, f *serveFlags) error {
 		MaxRequestBytes: f.maxRequestBytes, MaxInFlightBytes: f.maxInFlight,
 	})
 	if err != nil {
-		return usage("%v", err)
+		return command.Usage("%v", err)
 	}
 	stopAudit, err := startAudit(ctx, f, logger, reg, eng, cfg)
 	if err != nil {
@@ -161,7 +167,7 @@ func runServe(cmd *cobra.Command, streams IO, f *serveFlags) error {
 	defer stopAudit()
 	if err := srv.Run(ctx); err != nil {
 		logger.Error("webhook stopped", slog.String("error", err.Error()))
-		return exitError{ExitFindings}
+		return command.ExitError{Code: command.ExitFindings}
 	}
 	return nil
 }
@@ -192,13 +198,13 @@ func serveNotReady(ctx context.Context, logger *slog.Logger, probeAddr string, c
 	reg.MustRegister(g)
 	nr, err := server.NewNotReady(probeAddr, cause, reg)
 	if err != nil {
-		return usage("%v", err)
+		return command.Usage("%v", err)
 	}
 	logger.Error("not becoming ready: fix the configuration and roll out again; the pods serving the previous configuration keep serving", slog.Int("problems", problems))
 	if err := nr.Run(ctx, logger); err != nil {
 		return err
 	}
-	return usage("%v", cause)
+	return command.Usage("%v", cause)
 }
 
 // logRules says at start-up which rules decide at admission and which are CLI-only, so nothing
