@@ -15,8 +15,9 @@ import (
 // decodeObject decodes an AdmissionReview object as the engine expects it. Server-side
 // bookkeeping that no Git file carries (metadata.managedFields) is dropped.
 //
-// Only what Go code reads is decoded into Go values: the top-level scalars (kind, type) and
-// metadata (identity, labels, annotations, owner references). Every other top-level value
+// Only what Go code reads is decoded into Go values, with the decoder's own Go-value mode (no
+// encoding/json): the top-level scalars (kind, type) and metadata (identity, labels,
+// annotations, owner references), whose managedFields are skipped. Every other top-level value
 // (spec, data, ...) is decoded straight into an OPA value, which input.ObjectInput keeps as
 // it is: a 1 MiB ConfigMap is read once, not into Go maps and then copied into OPA's.
 func decodeObject(raw []byte) (map[string]any, error) {
@@ -62,23 +63,23 @@ func decodeDirect(raw []byte) (map[string]any, error) {
 			return nil, errInvalid
 		}
 		d.pos++
-		c = d.space()
-		start := d.pos
-		v, err := d.value()
-		if err != nil {
-			return nil, err
-		}
-		switch {
+		switch c = d.space(); {
 		case key != "metadata" && (c == '{' || c == '['):
+			v, err := d.value()
+			if err != nil {
+				return nil, err
+			}
 			obj[key] = v
-		case c == '"': // kind, apiVersion, type
-			obj[key] = string(v.(ast.String))
-		default: // metadata, numbers, true, false, null: Go values as encoding/json makes them
-			var g any
-			dec := json.NewDecoder(bytes.NewReader(raw[start:d.pos]))
-			dec.UseNumber()
-			if err := dec.Decode(&g); err != nil {
-				return nil, errInvalid
+		case key == "metadata" && c == '{':
+			md, err := d.metadata()
+			if err != nil {
+				return nil, err
+			}
+			obj[key] = md
+		default: // strings, numbers, true, false, null: Go values as encoding/json makes them
+			g, err := d.goValue()
+			if err != nil {
+				return nil, err
 			}
 			obj[key] = g
 		}
@@ -212,6 +213,134 @@ func (d *astDecoder) value() (ast.Value, error) {
 		return nil, errInvalid
 	}
 	return ast.InterfaceToValue(json.Number(d.data[start:d.pos]))
+}
+
+// metadata decodes the object metadata at pos into Go values, as goValue does, without
+// metadata.managedFields: the server's field bookkeeping (often most of the metadata), only
+// checked to be JSON.
+func (d *astDecoder) metadata() (map[string]any, error) {
+	d.pos++ // '{'
+	md := map[string]any{}
+	for first := true; ; first = false {
+		c := d.space()
+		if c == '}' && first {
+			d.pos++
+			return md, nil
+		}
+		if c != '"' {
+			return nil, errInvalid
+		}
+		key, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		if d.space() != ':' {
+			return nil, errInvalid
+		}
+		d.pos++
+		if key == "managedFields" {
+			skip := reviewDecoder{astDecoder: *d}
+			if skip.skip() != nil {
+				return nil, errInvalid
+			}
+			d.pos = skip.pos
+			delete(md, key)
+		} else {
+			v, err := d.goValue()
+			if err != nil {
+				return nil, err
+			}
+			md[key] = v
+		}
+		switch d.space() {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			return md, nil
+		default:
+			return nil, errInvalid
+		}
+	}
+}
+
+// goValue decodes the value at pos into Go values, as encoding/json does into an any with
+// UseNumber: map[string]any (the last of duplicate keys wins), []any, string, json.Number, bool
+// and nil.
+func (d *astDecoder) goValue() (any, error) {
+	switch c := d.space(); c {
+	case '{':
+		d.pos++
+		obj := map[string]any{}
+		for first := true; ; first = false {
+			c := d.space()
+			if c == '}' && first {
+				d.pos++
+				return obj, nil
+			}
+			if c != '"' {
+				return nil, errInvalid
+			}
+			key, err := d.str()
+			if err != nil {
+				return nil, err
+			}
+			if d.space() != ':' {
+				return nil, errInvalid
+			}
+			d.pos++
+			v, err := d.goValue()
+			if err != nil {
+				return nil, err
+			}
+			obj[key] = v
+			switch d.space() {
+			case ',':
+				d.pos++
+			case '}':
+				d.pos++
+				return obj, nil
+			default:
+				return nil, errInvalid
+			}
+		}
+	case '[':
+		d.pos++
+		elems := []any{}
+		for first := true; ; first = false {
+			if d.space() == ']' && first {
+				d.pos++
+				return elems, nil
+			}
+			v, err := d.goValue()
+			if err != nil {
+				return nil, err
+			}
+			elems = append(elems, v)
+			switch d.space() {
+			case ',':
+				d.pos++
+			case ']':
+				d.pos++
+				return elems, nil
+			default:
+				return nil, errInvalid
+			}
+		}
+	case '"':
+		return d.str()
+	case 't':
+		return true, d.literal("true")
+	case 'f':
+		return false, d.literal("false")
+	case 'n':
+		return nil, d.literal("null")
+	}
+	start := d.pos
+	if !d.number() {
+		return nil, errInvalid
+	}
+	return json.Number(d.data[start:d.pos]), nil
 }
 
 func (d *astDecoder) literal(word string) error {

@@ -61,35 +61,68 @@ func (s Source) value() map[string]any {
 	return m
 }
 
+// term is value() as an OPA term, built directly.
+func (s Source) term() *ast.Term {
+	items := make([][2]*ast.Term, 0, 11)
+	items = append(items, item("index", ast.IntNumberTerm(s.Index)), item("text", ast.StringTerm(s.Text)))
+	for _, kv := range [...]struct{ k, v string }{{"file", s.File}, {"path", s.Path}, {"root", s.Root}, {"base", s.Base}, {"dir", s.Dir}, {"operation", s.Operation}, {"namespace", s.Namespace}, {"user", s.User}} {
+		if kv.v != "" {
+			items = append(items, item(kv.k, ast.InternedTerm(kv.v)))
+		}
+	}
+	if s.DryRun {
+		items = append(items, item("dry_run", ast.InternedTerm(true)))
+	}
+	return ast.NewTerm(ast.NewObject(items...))
+}
+
+// item is one key and value of an OPA object.
+func item(key string, v *ast.Term) [2]*ast.Term { return [2]*ast.Term{ast.InternedTerm(key), v} }
+
 // ObjectInput builds the engine input for one object: input.object, input.source,
 // input.environment (selected by cfg) and input.parse (duplicate keys found by the loader).
 func ObjectInput(cfg *config.Config, obj any, src Source, dups []loader.DuplicateKey) (ast.Value, error) {
+	v, err := ast.InterfaceToValue(obj)
+	if err != nil {
+		return nil, fmt.Errorf("build policy input: %w", err)
+	}
+	return ObjectInputValue(cfg, obj, v, src, dups)
+}
+
+// ObjectInputValue is ObjectInput for an object whose OPA value the caller already has: value
+// is obj as ast.InterfaceToValue makes it (the admission webhook decodes objects straight into
+// OPA values); obj is read for its labels and namespace only. The wrapper around the object
+// (source, environment, origin, versions, parse) is built as OPA terms directly, with no Go maps
+// to convert.
+func ObjectInputValue(cfg *config.Config, obj any, value ast.Value, src Source, dups []loader.DuplicateKey) (ast.Value, error) {
 	labels, namespace := meta(obj)
 	if namespace == "" {
 		namespace = src.Namespace
 	}
 	env := cfg.EnvironmentFor(src.Path, labels, namespace)
-	in := map[string]any{
-		"object":      obj,
-		"source":      src.value(),
-		"environment": map[string]any{"name": env},
-		"origin":      src.origin(),
-		// the Kubernetes and Flux versions the run judges APIs by (kubernetes-api-version,
-		// flux-api-version), as "1.31" and "2.4"
-		"versions": map[string]any{"kubernetes": Minor(cfg.KubernetesVersion), "flux": Minor(cfg.FluxVersion)},
-	}
-	if len(dups) > 0 {
-		ds := make([]any, len(dups))
-		for i, d := range dups {
-			ds[i] = map[string]any{"key": d.Key, "line": d.Line, "column": d.Column, "first_line": d.FirstLine}
-		}
-		in["parse"] = map[string]any{"duplicate_keys": ds}
-	}
-	v, err := ast.InterfaceToValue(in)
+	origin, err := src.originTerm()
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
 	}
-	return v, nil
+	items := make([][2]*ast.Term, 0, 6)
+	items = append(items,
+		item("object", ast.NewTerm(value)),
+		item("source", src.term()),
+		item("environment", ast.ObjectTerm(item("name", ast.InternedTerm(env)))),
+		item("origin", origin),
+		// the Kubernetes and Flux versions the run judges APIs by (kubernetes-api-version,
+		// flux-api-version), as "1.31" and "2.4"
+		item("versions", ast.ObjectTerm(item("kubernetes", ast.InternedTerm(Minor(cfg.KubernetesVersion))), item("flux", ast.InternedTerm(Minor(cfg.FluxVersion))))),
+	)
+	if len(dups) > 0 {
+		ds := make([]*ast.Term, len(dups))
+		for i, d := range dups {
+			ds[i] = ast.ObjectTerm(item("key", ast.InternedTerm(d.Key)), item("line", ast.IntNumberTerm(d.Line)),
+				item("column", ast.IntNumberTerm(d.Column)), item("first_line", ast.IntNumberTerm(d.FirstLine)))
+		}
+		items = append(items, item("parse", ast.ObjectTerm(item("duplicate_keys", ast.ArrayTerm(ds...)))))
+	}
+	return ast.NewObject(items...), nil
 }
 
 func (s Source) origin() map[string]any {
@@ -100,6 +133,22 @@ func (s Source) origin() map[string]any {
 		return map[string]any{"producer": "admission"}
 	}
 	return map[string]any{"producer": "file"}
+}
+
+// originTerm is origin() as an OPA term.
+func (s Source) originTerm() (*ast.Term, error) {
+	if s.Origin != nil {
+		v, err := ast.InterfaceToValue(s.Origin)
+		if err != nil {
+			return nil, err
+		}
+		return ast.NewTerm(v), nil
+	}
+	producer := "file"
+	if s.Operation != "" {
+		producer = "admission"
+	}
+	return ast.ObjectTerm(item("producer", ast.InternedTerm(producer))), nil
 }
 
 // RenderErrorInput builds the engine input for a build or render that could not be done:
