@@ -1,6 +1,7 @@
 package linter
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -212,7 +213,7 @@ func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, i int, f lo
 	}
 	res := l.lintData(ctx, f, data, schemas, patch)
 	if res.err == nil && (schemas == nil || !schemas.holds(f.Display)) {
-		if raw, err := encodeResult(res); err == nil {
+		if raw, err := encodeResult(&res); err == nil {
 			c.session.Put(k, raw)
 		}
 	}
@@ -303,8 +304,10 @@ type needs struct {
 	waivers, graph bool
 }
 
-// encodeResult writes a file's result, and what a hit needs to parse it again for.
-func encodeResult(r fileResult) ([]byte, error) {
+// encodeResult writes a file's result, and what a hit needs to parse it again for. The
+// payload is allocated at its exact size, and the facts of r are re-pointed into it: until the
+// pack is written, the run holds one copy of each fact, not the fact and the payload.
+func encodeResult(r *fileResult) ([]byte, error) {
 	var w cache.Writer
 	w.Bool(r.binary)
 	w.Bool(r.patch)
@@ -313,6 +316,7 @@ func encodeResult(r fileResult) ([]byte, error) {
 	w.Bool(len(r.graph) > 0 || r.chart != nil)
 	writeFindings(&w, r.findings)
 	w.Int(len(r.docs))
+	var at []int // where each fact's encoding starts in the payload, in order
 	for _, d := range r.docs {
 		w.Int(d.index)
 		writeFindings(&w, d.findings)
@@ -320,9 +324,22 @@ func encodeResult(r fileResult) ([]byte, error) {
 		for _, f := range d.facts {
 			w.String(f.Pkg)
 			w.Blob(f.Enc)
+			at = append(at, w.Len()-len(f.Enc))
 		}
 	}
-	return w.Bytes()
+	raw, err := w.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	raw = bytes.Clone(raw)
+	for _, d := range r.docs {
+		for j := range d.facts {
+			f := &d.facts[j]
+			f.Enc = raw[at[0] : at[0]+len(f.Enc) : at[0]+len(f.Enc)]
+			at = at[1:]
+		}
+	}
+	return raw, nil
 }
 
 func decodeResult(raw []byte) (r fileResult, n needs, err error) {

@@ -21,6 +21,9 @@ type Writer struct {
 // Bytes is what was written, or the first error (a value of a type the codec does not know).
 func (w *Writer) Bytes() ([]byte, error) { return w.buf, w.err }
 
+// Len is the number of bytes written so far.
+func (w *Writer) Len() int { return len(w.buf) }
+
 // Int writes n.
 func (w *Writer) Int(n int) { w.buf = binary.AppendVarint(w.buf, int64(n)) }
 

@@ -11,6 +11,7 @@
 package facts
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -37,7 +38,8 @@ func Encode(m map[string]any) (Fact, error) {
 		return Fact{}, fmt.Errorf("repo fact: %w", err)
 	}
 	pkg, _ := m["pkg"].(string)
-	return Fact{Pkg: pkg, Enc: b}, nil
+	// a copy of exact size: the writer's buffer grew by doubling, and facts live to the end
+	return Fact{Pkg: pkg, Enc: bytes.Clone(b)}, nil
 }
 
 // Decode returns the fact as plain Go values.
