@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/openova-io/ova-lint/linter/input"
 	"os"
 	"path/filepath"
 	"sort"
@@ -22,6 +21,7 @@ import (
 	"github.com/openova-io/ova-lint/fixtures"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
+	"github.com/openova-io/ova-lint/linter/input"
 	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/webhook"
 )

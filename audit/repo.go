@@ -3,10 +3,10 @@ package audit
 import (
 	"context"
 	"fmt"
-	"github.com/openova-io/ova-lint/linter/input"
 
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
+	"github.com/openova-io/ova-lint/linter/input"
 	"github.com/openova-io/ova-lint/linter/waiver"
 )
 

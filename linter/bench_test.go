@@ -2,7 +2,6 @@ package linter_test
 
 import (
 	"context"
-	"github.com/openova-io/ova-lint/linter/input"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
+	"github.com/openova-io/ova-lint/linter/input"
 	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/linter/report"
 	"github.com/openova-io/ova-lint/linter/schema"

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/openova-io/ova-lint/linter/input"
 	"path"
 	"regexp"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/openova-io/ova-lint/linter/cache"
+	"github.com/openova-io/ova-lint/linter/input"
 	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/linter/schema"
 )

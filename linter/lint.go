@@ -6,7 +6,6 @@ package linter
 import (
 	"context"
 	"fmt"
-	"github.com/openova-io/ova-lint/linter/input"
 	"io"
 	"os"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/facts"
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/graph"
+	"github.com/openova-io/ova-lint/linter/input"
 	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/linter/schema"
 	"github.com/openova-io/ova-lint/linter/waiver"

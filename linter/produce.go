@@ -3,7 +3,6 @@ package linter
 import (
 	"context"
 	"fmt"
-	"github.com/openova-io/ova-lint/linter/input"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/facts"
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/graph"
+	"github.com/openova-io/ova-lint/linter/input"
 	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/linter/render"
 	"github.com/openova-io/ova-lint/linter/schema"

@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"github.com/openova-io/ova-lint/linter/input"
 	"io/fs"
 	"os"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/facts"
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/graph"
+	"github.com/openova-io/ova-lint/linter/input"
 	"github.com/openova-io/ova-lint/linter/loader"
 	"github.com/openova-io/ova-lint/linter/treeindex"
 	"github.com/openova-io/ova-lint/linter/waiver"

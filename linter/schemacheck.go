@@ -3,7 +3,6 @@ package linter
 import (
 	"errors"
 	"fmt"
-	"github.com/openova-io/ova-lint/linter/input"
 	"strings"
 	"sync"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
+	"github.com/openova-io/ova-lint/linter/input"
 	"github.com/openova-io/ova-lint/linter/schema"
 )
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/openova-io/ova-lint/linter/input"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/openova-io/ova-lint/linter/engine"
+	"github.com/openova-io/ova-lint/linter/input"
 	"github.com/openova-io/ova-lint/webhook"
 )
 

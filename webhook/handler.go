@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/openova-io/ova-lint/linter/input"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"
+	"github.com/openova-io/ova-lint/linter/input"
 	"github.com/openova-io/ova-lint/linter/waiver"
 )
 

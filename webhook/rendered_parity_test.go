@@ -2,7 +2,6 @@ package webhook_test
 
 import (
 	"context"
-	"github.com/openova-io/ova-lint/linter/input"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/engine"
+	"github.com/openova-io/ova-lint/linter/input"
 )
 
 // TestRenderedParity (DESIGN.md §7, §9): every object that ova-lint builds or renders from the

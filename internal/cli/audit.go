@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"github.com/openova-io/ova-lint/internal/command"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
@@ -12,6 +11,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/openova-io/ova-lint/audit"
+	"github.com/openova-io/ova-lint/internal/command"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 	"github.com/openova-io/ova-lint/linter/finding"

@@ -3,12 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"github.com/openova-io/ova-lint/internal/command"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 
+	"github.com/openova-io/ova-lint/internal/command"
 	"github.com/openova-io/ova-lint/linter/finding"
 	"github.com/openova-io/ova-lint/linter/fix"
 	"github.com/openova-io/ova-lint/linter/loader"

@@ -3,12 +3,12 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/openova-io/ova-lint/internal/command"
 	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/openova-io/ova-lint/internal/command"
 	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/graph"
 	"github.com/openova-io/ova-lint/linter/loader"

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/openova-io/ova-lint/internal/command"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
+	"github.com/openova-io/ova-lint/internal/command"
 	"github.com/openova-io/ova-lint/linter"
 	"github.com/openova-io/ova-lint/linter/cache"
 	"github.com/openova-io/ova-lint/linter/changed"

@@ -3,12 +3,12 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/openova-io/ova-lint/internal/command"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/openova-io/ova-lint/internal/command"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 )

@@ -2,7 +2,6 @@ package serve
 
 import (
 	"context"
-	"github.com/openova-io/ova-lint/internal/command"
 	"log/slog"
 	"slices"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/openova-io/ova-lint/audit"
 	"github.com/openova-io/ova-lint/audit/background"
 	"github.com/openova-io/ova-lint/audit/report"
+	"github.com/openova-io/ova-lint/internal/command"
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/engine"
 )
