@@ -31,7 +31,10 @@ func benchReviews(b testing.TB) map[string][]byte {
 		"Deployment/denied":     reviewJSON(b, request{op: admissionv1.Create, obj: fluxApplied(yamlObject(b, literalCredentialDeployment))}),
 		"Secret/denied":         reviewJSON(b, request{op: admissionv1.Create, obj: fluxApplied(secret)}),
 		"Secret/skipped":        reviewJSON(b, request{op: admissionv1.Create, obj: set(fluxApplied(secret), "helm.sh/release.v1", "type")}),
-		"Kustomization/update":  reviewJSON(b, request{op: admissionv1.Update, obj: yamlObject(b, badKustomization), old: yamlObject(b, badKustomization)}),
+		// an UPDATE whose stored object has the same error (evaluated for that rule), and a no-op
+		// apply, whose stored object is the object (not evaluated)
+		"Kustomization/update":      reviewJSON(b, request{op: admissionv1.Update, obj: set(yamlObject(b, badKustomization), map[string]any{"reconcile.fluxcd.io/requestedAt": "2026-11-27T10:00:00Z"}, "metadata", "annotations"), old: yamlObject(b, badKustomization)}),
+		"Kustomization/update-noop": reviewJSON(b, request{op: admissionv1.Update, obj: yamlObject(b, badKustomization), old: yamlObject(b, badKustomization)}),
 	}
 }
 

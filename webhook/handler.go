@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -240,7 +241,16 @@ func (h *Handler) Review(ctx context.Context, req admission.Request) (Decision, 
 		return d, err
 	}
 	var old map[findingKey]bool
-	if errs := h.errorPackages(found); req.Operation == admissionv1.Update && len(errs) > 0 && len(req.OldObject.Raw) > 0 {
+	switch errs := h.errorPackages(found); {
+	case req.Operation != admissionv1.Update || len(errs) == 0 || len(req.OldObject.Raw) == 0:
+	case bytes.Equal(req.OldObject.Raw, req.Object.Raw):
+		// The stored object is this object (a no-op apply, Flux's dry-run drift check): its
+		// input would be this input, so every finding is pre-existing.
+		old = make(map[findingKey]bool, len(found))
+		for _, f := range found {
+			old[key(f)] = true
+		}
+	default:
 		oldObj, err := decodeObject(req.OldObject.Raw)
 		if err != nil {
 			return d, fmt.Errorf("decode the stored %s %s: %w", req.Kind.Kind, requestName(req), err)

@@ -14,7 +14,7 @@ import (
 )
 
 // TestUpdateOldObject: the stored object of an UPDATE is evaluated only for the rules that found
-// errors in the new one, and that is exact: an error is pre-existing (a warning) when the stored
+// errors in the new one (not at all when it is byte for byte the new one), and that is exact: an error is pre-existing (a warning) when the stored
 // object has the same finding, and a denial when the stored object is clean, breaks only other
 // rules, has a different finding of the rule, or waives it.
 func TestUpdateOldObject(t *testing.T) {
@@ -56,7 +56,10 @@ func TestUpdateOldObject(t *testing.T) {
 			obj:  waive(bad, "kustomization-prune; reason=migration; until=2026-11-01"), old: waive(bad, "kustomization-prune; reason=migration; until=2026-11-01"),
 			preexisting: []string{"kustomization-prune"},
 		},
+		{name: "the stored object is this object (a no-op apply): every error pre-existing", obj: both, old: both, preexisting: []string{"kustomization-prune", "kustomization-wait"}},
+		{name: "a no-op apply of a waived object: nothing", obj: waive(bad, "kustomization-prune; reason=migration; until=2026-12-31"), old: waive(bad, "kustomization-prune; reason=migration; until=2026-12-31")},
 		{name: "a plaintext Secret stored with the same key: pre-existing", obj: annotate(secret, reconcile), old: secret, preexisting: []string{"plaintext-secret"}},
+		{name: "a plaintext Secret applied again unchanged: pre-existing", obj: secret, old: secret, preexisting: []string{"plaintext-secret"}},
 		{name: "a plaintext Secret stored with another key: a denial", obj: secret, old: otherKey, denied: []string{"plaintext-secret"}},
 	}
 	for _, tc := range tests {
