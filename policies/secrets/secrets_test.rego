@@ -160,6 +160,15 @@ test_plaintext_secret_reference_patterns_are_a_parameter if {
 	count(plaintext_secret.violation) == 1 with input as inp(o) with data.ova.params.secrets.reference_patterns as []
 }
 
+# the patterns are matched as one alternation: each keeps its own flags and anchors
+test_reference_patterns_keep_their_own_flags if {
+	o := secret({"stringData": {"a": "secretref:abc", "b": "X", "c": "x"}})
+	vs := plaintext_secret.violation with input as inp(o) with data.ova.params.secrets.reference_patterns as ["(?i)^SECRETREF:", "^x$"]
+	count(vs) == 1
+	some v in vs
+	contains(v.msg, "carries 1 plaintext value(s) in stringData (keys: b)")
+}
+
 test_literal_credential_reference_passes if {
 	e := [{"name": "DB_PASSWORD", "value": "op://vault/db/password"}, {"name": "API_TOKEN", "value": "ref+vault://secret/api#token"}]
 	count(literal_credential.violation) == 0 with input as inp(deploy(e))
