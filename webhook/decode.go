@@ -15,8 +15,8 @@ import (
 // decodeObject decodes an AdmissionReview object as the engine expects it. Server-side
 // bookkeeping that no Git file carries (metadata.managedFields) is dropped.
 //
-// Only what Go code reads is decoded into Go values, with the decoder's own Go-value mode (no
-// encoding/json): the top-level scalars (kind, type) and metadata (identity, labels,
+// Only what Go code reads is decoded into Go values (the decoder's OPA values through ast.JSON,
+// not encoding/json): the top-level scalars (kind, type) and metadata (identity, labels,
 // annotations, owner references), whose managedFields are skipped. Every other top-level value
 // (spec, data, ...) is decoded straight into an OPA value, which input.ObjectInput keeps as
 // it is: a 1 MiB ConfigMap is read once, not into Go maps and then copied into OPA's.
@@ -265,82 +265,14 @@ func (d *astDecoder) metadata() (map[string]any, error) {
 }
 
 // goValue decodes the value at pos into Go values, as encoding/json does into an any with
-// UseNumber: map[string]any (the last of duplicate keys wins), []any, string, json.Number, bool
-// and nil.
+// UseNumber (map[string]any, []any, string, json.Number, bool, nil): ast.JSON of the value
+// decodes to.
 func (d *astDecoder) goValue() (any, error) {
-	switch c := d.space(); c {
-	case '{':
-		d.pos++
-		obj := map[string]any{}
-		for first := true; ; first = false {
-			c := d.space()
-			if c == '}' && first {
-				d.pos++
-				return obj, nil
-			}
-			if c != '"' {
-				return nil, errInvalid
-			}
-			key, err := d.str()
-			if err != nil {
-				return nil, err
-			}
-			if d.space() != ':' {
-				return nil, errInvalid
-			}
-			d.pos++
-			v, err := d.goValue()
-			if err != nil {
-				return nil, err
-			}
-			obj[key] = v
-			switch d.space() {
-			case ',':
-				d.pos++
-			case '}':
-				d.pos++
-				return obj, nil
-			default:
-				return nil, errInvalid
-			}
-		}
-	case '[':
-		d.pos++
-		elems := []any{}
-		for first := true; ; first = false {
-			if d.space() == ']' && first {
-				d.pos++
-				return elems, nil
-			}
-			v, err := d.goValue()
-			if err != nil {
-				return nil, err
-			}
-			elems = append(elems, v)
-			switch d.space() {
-			case ',':
-				d.pos++
-			case ']':
-				d.pos++
-				return elems, nil
-			default:
-				return nil, errInvalid
-			}
-		}
-	case '"':
-		return d.str()
-	case 't':
-		return true, d.literal("true")
-	case 'f':
-		return false, d.literal("false")
-	case 'n':
-		return nil, d.literal("null")
+	v, err := d.value()
+	if err != nil {
+		return nil, err
 	}
-	start := d.pos
-	if !d.number() {
-		return nil, errInvalid
-	}
-	return json.Number(d.data[start:d.pos]), nil
+	return ast.JSON(v)
 }
 
 func (d *astDecoder) literal(word string) error {
