@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -41,6 +42,24 @@ func TestWalkManyDirectories(t *testing.T) {
 			assert.Equal(t, f.Rel, f.Display)
 		}
 		assert.Equal(t, want, got)
+	}
+
+	// whatever the argument's form, each file's paths are what they say: OSPath opens it, Rel
+	// ends it, Display is it relative to the working directory (the walk shares one string
+	// among the three when it can)
+	for _, arg := range []string{".", "platform", "./platform/", filepath.Join(dir, "platform"), dir + "/"} {
+		res, err := loader.Walk(context.Background(), []string{arg}, nil)
+		require.NoError(t, err, arg)
+		require.NotEmpty(t, res.Files, arg)
+		for _, f := range res.Files {
+			abs, err := filepath.Abs(f.OSPath)
+			require.NoError(t, err)
+			require.FileExists(t, f.OSPath)
+			display, err := filepath.Rel(dir, abs)
+			require.NoError(t, err)
+			assert.Equal(t, filepath.ToSlash(display), f.Display, arg)
+			assert.True(t, strings.HasSuffix(filepath.ToSlash(f.OSPath), "/"+f.Rel) || filepath.ToSlash(f.OSPath) == f.Rel, "%s: OSPath %s, Rel %s", arg, f.OSPath, f.Rel)
+		}
 	}
 
 	// a cancelled walk returns the context's error
