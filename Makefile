@@ -6,14 +6,17 @@ PKGS  := ./...
 
 include hack/controlplane.mk
 
-.PHONY: all build demo test test-unit test-deps lint fmt vet bench auditbench loadtest fuzz image clean
+.PHONY: all build webhook demo test test-unit test-deps lint fmt vet bench auditbench loadtest fuzz image clean
 
 all: build
 
-## build: compile the CLI into bin/ova-lint and the webhook alone (the image's binary) into
-## bin/ova-lint-webhook
+## build: compile the CLI into bin/ova-lint
 build:
 	$(GO) build -o $(BIN) ./cmd/ova-lint
+
+## webhook: compile the webhook alone (the image's binary, `ova-lint-webhook serve`) into
+## bin/ova-lint-webhook
+webhook:
 	$(GO) build -o bin/ova-lint-webhook ./cmd/ova-lint-webhook
 
 ## demo: lint the demo tree on the embedded defaults. ova-lint exits 1 there (the demo holds
