@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/openova-io/ova-lint/linter/engine"
+	"github.com/openova-io/ova-lint/linter/facts"
 	"github.com/openova-io/ova-lint/linter/finding"
-	"github.com/openova-io/ova-lint/linter/input"
 	"github.com/openova-io/ova-lint/linter/waiver"
 )
 
@@ -17,15 +17,19 @@ type objectKey struct{ kind, namespace, name string }
 // object. complete says whether every object they could refer to was listed: without it,
 // "not declared" is not decided (as for a partial lint run). A violation is placed on the object
 // its fact came from, and that object's waiver annotation applies to it.
-func repoPass(ctx context.Context, eng *engine.Engine, facts []map[string]any, complete bool, waivers map[objectKey]*waiver.Waiver) ([]finding.Finding, error) {
-	if len(facts) == 0 {
+func repoPass(ctx context.Context, eng *engine.Engine, located []map[string]any, complete bool, waivers map[objectKey]*waiver.Waiver) ([]finding.Finding, error) {
+	if len(located) == 0 {
 		return nil, nil
 	}
-	in, err := input.RepoInput(facts, complete)
-	if err != nil {
-		return nil, err
+	fs := make([]facts.Fact, len(located))
+	for i, m := range located {
+		f, err := facts.Encode(m)
+		if err != nil {
+			return nil, err
+		}
+		fs[i] = f
 	}
-	res, err := eng.Eval(ctx, in)
+	res, err := eng.EvalRepo(ctx, fs, complete)
 	if err != nil {
 		return nil, fmt.Errorf("repo-scope rules: %w", err)
 	}

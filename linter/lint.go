@@ -568,11 +568,7 @@ func (l *Linter) repoPass(ctx context.Context, rc *resultCache, fs []facts.Fact,
 			rc.session.Drop(key)
 		}
 	}
-	in, err := facts.Input(fs, !partial)
-	if err != nil {
-		return nil, err
-	}
-	out, err := l.engine.Eval(ctx, in)
+	out, err := l.engine.EvalRepo(ctx, fs, !partial)
 	if err != nil {
 		return nil, fmt.Errorf("repo-scope rules: %w", err)
 	}

@@ -56,6 +56,9 @@ type Engine struct {
 	compiler *ast.Compiler
 	store    storage.Store
 	subsets  subsetQueries
+
+	// repo groups the rule packages by the facts they read, for EvalRepo.
+	repo []repoGroup
 }
 
 // query is a prepared query and the bindings it produces.
@@ -179,6 +182,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		e.byPackage[r.Package] = r
 		e.rules = append(e.rules, r)
 	}
+	e.repo = repoGroups(compiler, rules)
 	return e, nil
 }
 
@@ -280,7 +284,8 @@ type Result struct {
 	Facts      []Fact
 }
 
-// Eval evaluates every rule against input (an object built with NewInput or RepoInput).
+// Eval evaluates every rule against input (an object built with input.ObjectInput, or a repo
+// pass input built with facts.Input: EvalRepo evaluates the repo pass with less memory).
 func (e *Engine) Eval(ctx context.Context, input ast.Value) (Result, error) {
 	res, err := e.queryFor(input).eval(ctx, input)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/openova-io/ova-lint/linter/config"
-	"github.com/openova-io/ova-lint/linter/facts"
 	"github.com/openova-io/ova-lint/linter/loader"
 )
 
@@ -169,21 +168,6 @@ func SyntaxErrorInput(src Source, e *loader.SyntaxError) (ast.Value, error) {
 		"source":      src.value(),
 		"parse_error": parseError(e),
 	})
-}
-
-// RepoInput builds the input of the repo pass from the facts of every object (see
-// facts.Input). complete says whether the whole tree was linted (false for a partial,
-// changed-files run).
-func RepoInput(located []map[string]any, complete bool) (ast.Value, error) {
-	fs := make([]facts.Fact, len(located))
-	for i, m := range located {
-		f, err := facts.Encode(m)
-		if err != nil {
-			return nil, err
-		}
-		fs[i] = f
-	}
-	return facts.Input(fs, complete)
 }
 
 // Identity returns kind, namespace and name of an object (empty strings when absent).
