@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -116,33 +118,69 @@ func factsRead(compiler *ast.Compiler, prefix string) (reads map[string]bool, al
 	return reads, all
 }
 
+// repoWorkers is how many groups the repo pass evaluates at once: its live heap is then at most
+// the facts of that many groups as OPA terms, whatever the number of cores.
+const repoWorkers = 2
+
 // EvalRepo evaluates the repo pass over the facts of every object: the violations Eval reports
 // for facts.Input(fs, complete), each rule package evaluated with only the facts it reads (see
-// repoGroups), in catalogue order.
+// repoGroups), repoWorkers groups at a time, the largest first, and returned in catalogue order.
 func (e *Engine) EvalRepo(ctx context.Context, fs []facts.Fact, complete bool) (Result, error) {
-	byPkg := map[string][]Violation{}
+	type job struct {
+		g   repoGroup
+		sub []facts.Fact
+		res []Violation
+		err error
+	}
+	var jobs []*job
 	for _, g := range e.repo {
 		if !slices.ContainsFunc(g.packages, func(p string) bool { return !e.byPackage[p].Disabled }) {
 			continue
 		}
-		sub := fs
+		j := &job{g: g, sub: fs}
 		if g.facts != nil {
-			sub = nil
+			j.sub = nil
 			for _, f := range fs {
 				if g.facts[f.Pkg] {
-					sub = append(sub, f)
+					j.sub = append(j.sub, f)
 				}
 			}
 		}
-		in, err := facts.Input(sub, complete)
-		if err != nil {
-			return Result{}, err
+		jobs = append(jobs, j)
+	}
+	sort.SliceStable(jobs, func(a, b int) bool { return len(jobs[a].sub) > len(jobs[b].sub) })
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(repoWorkers, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(jobs) && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
+				j := jobs[i]
+				in, err := facts.Input(j.sub, complete)
+				if err != nil {
+					j.err = err
+					continue
+				}
+				res, err := e.EvalRules(ctx, in, j.g.packages)
+				if err != nil {
+					j.err = fmt.Errorf("evaluate the repo pass: %w", err)
+					continue
+				}
+				j.res = res.Violations
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	byPkg := map[string][]Violation{}
+	for _, j := range jobs {
+		if j.err != nil {
+			return Result{}, j.err
 		}
-		res, err := e.EvalRules(ctx, in, g.packages)
-		if err != nil {
-			return Result{}, fmt.Errorf("evaluate the repo pass: %w", err)
-		}
-		for _, v := range res.Violations {
+		for _, v := range j.res {
 			byPkg[v.Rule.Package] = append(byPkg[v.Rule.Package], v)
 		}
 	}

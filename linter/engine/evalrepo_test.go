@@ -1,0 +1,107 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/openova-io/ova-lint/linter/config"
+	"github.com/openova-io/ova-lint/linter/engine"
+	"github.com/openova-io/ova-lint/linter/facts"
+	"github.com/openova-io/ova-lint/linter/input"
+	"github.com/openova-io/ova-lint/linter/loader"
+)
+
+// TestEvalRepoIsEval: the repo pass evaluated group by group (EvalRepo) gives exactly the
+// violations of one evaluation over every fact (Eval of facts.Input), in the same order, for the
+// facts of each rule fixture case and for the facts of all of them together, complete or not.
+func TestEvalRepoIsEval(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := config.Default()
+	require.NoError(t, err)
+	eng, err := engine.New(ctx, engine.Options{Config: cfg})
+	require.NoError(t, err)
+
+	cases := map[string][]facts.Fact{}
+	root := filepath.Join("..", "..", "fixtures", "rules")
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		parts := strings.SplitN(filepath.ToSlash(rel), "/", 3) // rule/case/file
+		caseName := parts[0]
+		if len(parts) > 1 {
+			caseName += "/" + parts[1]
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		docs, _ := loader.Parse(data, loader.DefaultLimits())
+		for _, doc := range docs {
+			if doc.Object == nil {
+				continue
+			}
+			in, err := input.ObjectInput(cfg, doc.Object, input.FileSource(rel, rel, root, doc.Index, string(data)), nil)
+			if err != nil {
+				return err
+			}
+			res, err := eng.Eval(ctx, in)
+			if err != nil {
+				return err
+			}
+			kind, ns, name := input.Identity(doc.Object)
+			for _, f := range res.Facts {
+				located := map[string]any{"at": map[string]any{"file": rel, "line": doc.Index + 1, "column": 1, "kind": kind, "namespace": ns, "name": name}}
+				for k, v := range f {
+					located[k] = v
+				}
+				enc, err := facts.Encode(located)
+				if err != nil {
+					return err
+				}
+				cases[caseName] = append(cases[caseName], enc)
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	var every []facts.Fact
+	for _, fs := range cases {
+		every = append(every, fs...)
+	}
+	require.Greater(t, len(every), 50, "the fixtures give facts to every repo rule")
+	cases["all fixtures together"] = every
+
+	violations := 0
+	for name, fs := range cases {
+		for _, complete := range []bool{true, false} {
+			in, err := facts.Input(fs, complete)
+			require.NoError(t, err)
+			want, err := eng.Eval(ctx, in)
+			require.NoError(t, err)
+			got, err := eng.EvalRepo(ctx, fs, complete)
+			require.NoError(t, err)
+			assert.Equal(t, summary(want.Violations), summary(got.Violations), "%s, complete %v", name, complete)
+			violations += len(got.Violations)
+		}
+	}
+	assert.Greater(t, violations, 20, "the repo rules found something to compare")
+}
+
+// summary is what a violation says, for comparisons (fmt prints maps with sorted keys).
+func summary(vs []engine.Violation) []string {
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, fmt.Sprintf("%s|%s|%s|%v|%v|%s", v.Rule.ID, v.Message, v.Fix, v.Path, v.At, v.Severity))
+	}
+	return out
+}
