@@ -39,59 +39,32 @@ func decodeObject(raw []byte) (map[string]any, error) {
 // errInvalid stops the direct decoding: encoding/json decides instead.
 var errInvalid = errors.New("not a JSON object")
 
-// decodeDirect decodes a JSON object as decodeObject describes, or fails with errInvalid.
+// decodeDirect decodes a JSON object as decodeObject describes, or fails with errInvalid. What
+// follows the object is not read, as encoding/json's Decoder does not.
 func decodeDirect(raw []byte) (map[string]any, error) {
-	d := astDecoder{data: raw}
+	d := reviewDecoder{astDecoder: astDecoder{data: raw}}
 	if d.space() != '{' {
 		return nil, errInvalid
 	}
-	d.pos++
 	obj := map[string]any{}
-	for first := true; ; first = false {
-		c := d.space()
-		if c == '}' && first {
-			return obj, nil
-		}
-		if c != '"' {
-			return nil, errInvalid
-		}
-		key, err := d.str()
-		if err != nil {
-			return nil, err
-		}
-		if d.space() != ':' {
-			return nil, errInvalid
-		}
-		d.pos++
-		switch c = d.space(); {
+	err := d.object(func(key string) error {
+		var v any
+		var err error
+		switch c := d.space(); {
 		case key != "metadata" && (c == '{' || c == '['):
-			v, err := d.value()
-			if err != nil {
-				return nil, err
-			}
-			obj[key] = v
+			v, err = d.value()
 		case key == "metadata" && c == '{':
-			md, err := d.metadata()
-			if err != nil {
-				return nil, err
-			}
-			obj[key] = md
+			v, err = d.metadata()
 		default: // strings, numbers, true, false, null: Go values as encoding/json makes them
-			g, err := d.goValue()
-			if err != nil {
-				return nil, err
-			}
-			obj[key] = g
+			v, err = d.goValue()
 		}
-		switch d.space() {
-		case ',':
-			d.pos++
-		case '}':
-			return obj, nil // what follows is not read, as encoding/json's Decoder does not
-		default:
-			return nil, errInvalid
-		}
+		obj[key] = v
+		return err
+	})
+	if err != nil {
+		return nil, errInvalid
 	}
+	return obj, nil
 }
 
 // decodeGo decodes a JSON object into Go values (numbers as json.Number), as encoding/json does.
@@ -218,50 +191,17 @@ func (d *astDecoder) value() (ast.Value, error) {
 // metadata decodes the object metadata at pos into Go values, as goValue does, without
 // metadata.managedFields: the server's field bookkeeping (often most of the metadata), only
 // checked to be JSON.
-func (d *astDecoder) metadata() (map[string]any, error) {
-	d.pos++ // '{'
+func (d *reviewDecoder) metadata() (map[string]any, error) {
 	md := map[string]any{}
-	for first := true; ; first = false {
-		c := d.space()
-		if c == '}' && first {
-			d.pos++
-			return md, nil
-		}
-		if c != '"' {
-			return nil, errInvalid
-		}
-		key, err := d.str()
-		if err != nil {
-			return nil, err
-		}
-		if d.space() != ':' {
-			return nil, errInvalid
-		}
-		d.pos++
+	err := d.object(func(key string) error {
 		if key == "managedFields" {
-			skip := reviewDecoder{astDecoder: *d}
-			if skip.skip() != nil {
-				return nil, errInvalid
-			}
-			d.pos = skip.pos
-			delete(md, key)
-		} else {
-			v, err := d.goValue()
-			if err != nil {
-				return nil, err
-			}
-			md[key] = v
+			return d.skip()
 		}
-		switch d.space() {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			return md, nil
-		default:
-			return nil, errInvalid
-		}
-	}
+		v, err := d.goValue()
+		md[key] = v
+		return err
+	})
+	return md, err
 }
 
 // goValue decodes the value at pos into Go values, as encoding/json does into an any with
