@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,34 +29,24 @@ func TestEvalRepoIsEval(t *testing.T) {
 	require.NoError(t, err)
 
 	cases := map[string][]facts.Fact{}
-	root := filepath.Join("..", "..", "fixtures", "rules")
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
+	for _, p := range ruleFixtureFiles(t) {
+		rel, _ := filepath.Rel(ruleFixtures, p)
 		parts := strings.SplitN(filepath.ToSlash(rel), "/", 3) // rule/case/file
 		caseName := parts[0]
 		if len(parts) > 1 {
 			caseName += "/" + parts[1]
 		}
 		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
+		require.NoError(t, err)
 		docs, _ := loader.Parse(data, loader.DefaultLimits())
 		for _, doc := range docs {
 			if doc.Object == nil {
 				continue
 			}
-			in, err := input.ObjectInput(cfg, doc.Object, input.FileSource(rel, rel, root, doc.Index, string(data)), nil)
-			if err != nil {
-				return err
-			}
+			in, err := input.ObjectInput(cfg, doc.Object, input.FileSource(rel, rel, ruleFixtures, doc.Index, string(data)), nil)
+			require.NoError(t, err)
 			res, err := eng.Eval(ctx, in)
-			if err != nil {
-				return err
-			}
+			require.NoError(t, err)
 			kind, ns, name := input.Identity(doc.Object)
 			for _, f := range res.Facts {
 				located := map[string]any{"at": map[string]any{"file": rel, "line": doc.Index + 1, "column": 1, "kind": kind, "namespace": ns, "name": name}}
@@ -65,15 +54,11 @@ func TestEvalRepoIsEval(t *testing.T) {
 					located[k] = v
 				}
 				enc, err := facts.Encode(located)
-				if err != nil {
-					return err
-				}
+				require.NoError(t, err)
 				cases[caseName] = append(cases[caseName], enc)
 			}
 		}
-		return nil
-	})
-	require.NoError(t, err)
+	}
 	var every []facts.Fact
 	for _, fs := range cases {
 		every = append(every, fs...)

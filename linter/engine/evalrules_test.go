@@ -29,15 +29,7 @@ func TestEvalRules(t *testing.T) {
 	eng, err := engine.New(ctx, engine.Options{Config: cfg})
 	require.NoError(t, err)
 
-	var files []string
-	err = filepath.WalkDir(filepath.Join("..", "..", "fixtures", "rules"), func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
-			files = append(files, p)
-		}
-		return err
-	})
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
+	files := ruleFixtureFiles(t)
 
 	notFired := "kustomization-prune" // a package name that is also a rule: asked for, it must not add what did not fire
 	if r := eng.Rule("kustomization-prune"); r != nil {
@@ -129,4 +121,22 @@ func TestEvalRulesConcurrent(t *testing.T) {
 			assert.Contains(t, all.Violations, v)
 		}
 	}
+}
+
+// ruleFixtures is the directory of the rule fixtures.
+var ruleFixtures = filepath.Join("..", "..", "fixtures", "rules")
+
+// ruleFixtureFiles lists the YAML files of the rule fixtures.
+func ruleFixtureFiles(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(ruleFixtures, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			files = append(files, p)
+		}
+		return err
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	return files
 }
