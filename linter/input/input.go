@@ -46,21 +46,7 @@ func FileSource(display, rel, root string, index int, text string) Source {
 	return Source{File: display, Path: rel, Root: root, Index: index, Base: base, Dir: dir, Text: text}
 }
 
-func (s Source) value() map[string]any {
-	m := map[string]any{"index": s.Index}
-	for k, v := range map[string]string{"file": s.File, "path": s.Path, "root": s.Root, "base": s.Base, "dir": s.Dir, "operation": s.Operation, "namespace": s.Namespace, "user": s.User} {
-		if v != "" {
-			m[k] = v
-		}
-	}
-	m["text"] = s.Text
-	if s.DryRun {
-		m["dry_run"] = true
-	}
-	return m
-}
-
-// term is value() as an OPA term, built directly.
+// term is input.source as an OPA term: index and text always, the other fields when set.
 func (s Source) term() *ast.Term {
 	items := make([][2]*ast.Term, 0, 11)
 	items = append(items, item("index", ast.IntNumberTerm(s.Index)), item("text", ast.StringTerm(s.Text)))
@@ -124,17 +110,8 @@ func ObjectInputValue(cfg *config.Config, obj any, value ast.Value, src Source, 
 	return ast.NewObject(items...), nil
 }
 
-func (s Source) origin() map[string]any {
-	if s.Origin != nil {
-		return s.Origin
-	}
-	if s.Operation != "" {
-		return map[string]any{"producer": "admission"}
-	}
-	return map[string]any{"producer": "file"}
-}
-
-// originTerm is origin() as an OPA term.
+// originTerm is input.origin as an OPA term: Origin, else {"producer": "admission"} for an
+// admitted object, else {"producer": "file"}.
 func (s Source) originTerm() (*ast.Term, error) {
 	if s.Origin != nil {
 		v, err := ast.InterfaceToValue(s.Origin)
@@ -154,20 +131,29 @@ func (s Source) originTerm() (*ast.Term, error) {
 // input.object is the Kustomization or HelmRelease that asked for it, input.render_error says
 // what happened (type, message, path).
 func RenderErrorInput(cfg *config.Config, obj any, src Source, renderErr map[string]any) (ast.Value, error) {
-	return ast.InterfaceToValue(map[string]any{
-		"object":       obj,
-		"source":       src.value(),
-		"origin":       src.origin(),
-		"render_error": renderErr,
-	})
+	object, err := ast.InterfaceToValue(obj)
+	if err != nil {
+		return nil, err
+	}
+	rendering, err := ast.InterfaceToValue(renderErr)
+	if err != nil {
+		return nil, err
+	}
+	origin, err := src.originTerm()
+	if err != nil {
+		return nil, err
+	}
+	return ast.NewObject(item("object", ast.NewTerm(object)), item("source", src.term()), item("origin", origin),
+		item("render_error", ast.NewTerm(rendering))), nil
 }
 
 // SyntaxErrorInput builds the engine input for a file that did not parse.
 func SyntaxErrorInput(src Source, e *loader.SyntaxError) (ast.Value, error) {
-	return ast.InterfaceToValue(map[string]any{
-		"source":      src.value(),
-		"parse_error": parseError(e),
-	})
+	parse, err := ast.InterfaceToValue(parseError(e))
+	if err != nil {
+		return nil, err
+	}
+	return ast.NewObject(item("source", src.term()), item("parse_error", ast.NewTerm(parse))), nil
 }
 
 // Identity returns kind, namespace and name of an object (empty strings when absent).

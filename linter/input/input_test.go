@@ -9,6 +9,32 @@ import (
 	"github.com/openova-io/ova-lint/linter/loader"
 )
 
+// sourceMap and originMap are input.source and input.origin as Go maps, the way the inputs were
+// built before they were built as terms: the reference the terms are checked against.
+func sourceMap(s Source) map[string]any {
+	m := map[string]any{"index": s.Index}
+	for k, v := range map[string]string{"file": s.File, "path": s.Path, "root": s.Root, "base": s.Base, "dir": s.Dir, "operation": s.Operation, "namespace": s.Namespace, "user": s.User} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	m["text"] = s.Text
+	if s.DryRun {
+		m["dry_run"] = true
+	}
+	return m
+}
+
+func originMap(s Source) map[string]any {
+	if s.Origin != nil {
+		return s.Origin
+	}
+	if s.Operation != "" {
+		return map[string]any{"producer": "admission"}
+	}
+	return map[string]any{"producer": "file"}
+}
+
 // viaMaps is the input as ObjectInput built it before it built terms directly: Go maps
 // converted by ast.InterfaceToValue. The rules see exactly this value.
 func viaMaps(t testing.TB, cfg *config.Config, obj any, src Source, dups []loader.DuplicateKey) ast.Value {
@@ -19,9 +45,9 @@ func viaMaps(t testing.TB, cfg *config.Config, obj any, src Source, dups []loade
 	}
 	in := map[string]any{
 		"object":      obj,
-		"source":      src.value(),
+		"source":      sourceMap(src),
 		"environment": map[string]any{"name": cfg.EnvironmentFor(src.Path, labels, namespace)},
-		"origin":      src.origin(),
+		"origin":      originMap(src),
 		"versions":    map[string]any{"kubernetes": Minor(cfg.KubernetesVersion), "flux": Minor(cfg.FluxVersion)},
 	}
 	if len(dups) > 0 {
@@ -38,6 +64,17 @@ func viaMaps(t testing.TB, cfg *config.Config, obj any, src Source, dups []loade
 	return v
 }
 
+func mustValue(t testing.TB, x any) ast.Value {
+	t.Helper()
+	v, err := ast.InterfaceToValue(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestObjectInputIsTheMapsValue: ObjectInput, RenderErrorInput and SyntaxErrorInput build the
+// value (and hash) that Go maps converted by ast.InterfaceToValue give.
 func TestObjectInputIsTheMapsValue(t *testing.T) {
 	cfg, err := config.Default()
 	if err != nil {
@@ -71,6 +108,24 @@ func TestObjectInputIsTheMapsValue(t *testing.T) {
 			want := viaMaps(t, cfg, c.obj, c.src, c.dups)
 			if ast.Compare(got, want) != 0 || got.Hash() != want.Hash() {
 				t.Errorf("ObjectInput:\n got  %v\n want %v", got, want)
+			}
+			renderErr := map[string]any{"type": "build", "message": "no kustomization.yaml", "path": "clusters/a"}
+			got, err = RenderErrorInput(cfg, c.obj, c.src, renderErr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = mustValue(t, map[string]any{"object": c.obj, "source": sourceMap(c.src), "origin": originMap(c.src), "render_error": renderErr})
+			if ast.Compare(got, want) != 0 || got.Hash() != want.Hash() {
+				t.Errorf("RenderErrorInput:\n got  %v\n want %v", got, want)
+			}
+			syntax := &loader.SyntaxError{Message: "mapping values are not allowed", Line: 3, Column: 7, Fix: "quote the value"}
+			got, err = SyntaxErrorInput(c.src, syntax)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = mustValue(t, map[string]any{"source": sourceMap(c.src), "parse_error": parseError(syntax)})
+			if ast.Compare(got, want) != 0 || got.Hash() != want.Hash() {
+				t.Errorf("SyntaxErrorInput:\n got  %v\n want %v", got, want)
 			}
 		})
 	}
