@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -132,6 +133,10 @@ func (e *Engine) EvalRepo(ctx context.Context, fs []facts.Fact, complete bool) (
 		res []Violation
 		err error
 	}
+	byFactPkg := map[string][]facts.Fact{}
+	for _, f := range fs {
+		byFactPkg[f.Pkg] = append(byFactPkg[f.Pkg], f)
+	}
 	var jobs []*job
 	for _, g := range e.repo {
 		if !slices.ContainsFunc(g.packages, func(p string) bool { return !e.byPackage[p].Disabled }) {
@@ -140,10 +145,8 @@ func (e *Engine) EvalRepo(ctx context.Context, fs []facts.Fact, complete bool) (
 		j := &job{g: g, sub: fs}
 		if g.facts != nil {
 			j.sub = nil
-			for _, f := range fs {
-				if g.facts[f.Pkg] {
-					j.sub = append(j.sub, f)
-				}
+			for _, pkg := range slices.Sorted(maps.Keys(g.facts)) { // a fixed order: the same input every run
+				j.sub = append(j.sub, byFactPkg[pkg]...)
 			}
 		}
 		jobs = append(jobs, j)
