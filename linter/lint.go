@@ -178,6 +178,8 @@ type docResult struct {
 	index    int
 	findings []finding.Finding
 	facts    []facts.Fact
+	// noSchema are its objects the schema check deferred for want of a schema.
+	noSchema []noSchemaDoc
 }
 
 // fileResult is what one worker learned from one file.
@@ -236,6 +238,7 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 		schemas = newSchemaCheck(validator, l.engine, l.cfg.Params)
 		if schemas != nil {
 			schemas.fluxNote = fluxVersionNote(validator.FluxVersion(), fluxSource)
+			schemas.reparse = l.parseDoc
 		}
 	}
 	patches, roots := kustomizeLayout(tree.Root, files)
@@ -426,7 +429,7 @@ func (l *Linter) lintData(ctx context.Context, f loader.File, data []byte, schem
 	docs, synErr := loader.Parse(data, l.opts.Limits)
 	res.documents = len(docs)
 	text := string(loader.UTF8(data))
-	for _, doc := range docs {
+	for at, doc := range docs {
 		src := input.FileSource(f.Display, f.Rel, f.Root, doc.Index, text)
 		in, err := input.ObjectInput(l.cfg, doc.Object, src, doc.DuplicateKeys)
 		if err != nil {
@@ -444,7 +447,12 @@ func (l *Linter) lintData(ctx context.Context, f loader.File, data []byte, schem
 			dr.findings = append(dr.findings, place(v, f.Display, doc.Node, kind, ns, name))
 		}
 		if schemas != nil {
-			dr.findings = append(dr.findings, schemas.check(f.Display, src.Base, doc.Node, doc.Object, kind, ns, name)...)
+			found, deferred := schemas.checkDoc(f.Display, src.Base, doc.Node, doc.Object, kind, ns, name)
+			dr.findings = append(dr.findings, found...)
+			for _, d := range deferred {
+				d.doc = at
+				dr.noSchema = append(dr.noSchema, d)
+			}
 		}
 		if s, ok := waiver.SiteOf(f.Display, doc.Node, doc.Object, kind, ns, name); ok {
 			res.waivers = append(res.waivers, s)
@@ -481,6 +489,20 @@ func (l *Linter) lintData(ctx context.Context, f loader.File, data []byte, schem
 		}
 	}
 	return res
+}
+
+// parseDoc reads and parses file f again and returns the document at position at of what
+// loader.Parse returns (the items of a List are documents of their own).
+func (l *Linter) parseDoc(f loader.File, at int) (*yaml.Node, any, error) {
+	data, err := l.read(-1, f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", f.Display, err)
+	}
+	docs, _ := loader.Parse(data, l.opts.Limits)
+	if at < 0 || at >= len(docs) {
+		return nil, nil, fmt.Errorf("%s changed since it was linted", f.Display)
+	}
+	return docs[at].Node, docs[at].Object, nil
 }
 
 // read returns the bytes of file i of the run (f): the pre-scan's, else read now (no more than

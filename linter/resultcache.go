@@ -96,7 +96,7 @@ func (l *Linter) openCache(fluxVersion, fluxSource string, graph bool) *resultCa
 		}
 		return nil
 	}
-	h := cache.NewHasher().String("ova-lint result cache v3", co.Identity)
+	h := cache.NewHasher().String("ova-lint result cache v4", co.Identity)
 	if err := hashTree(h, policies.FS); err != nil {
 		return fail(fmt.Errorf("cache fingerprint: %w", err))
 	}
@@ -193,10 +193,12 @@ func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, i int, f lo
 				}
 				if d := sha256.Sum256(data); d == digest {
 					l.reparse(f, data, &res, c.graph)
+					schemas.deferCached(f, res.docs)
 					return res
 				}
 				// changed since the index's stat: linted below, under its new digest
 			} else {
+				schemas.deferCached(f, res.docs)
 				return res
 			}
 		} else {
@@ -326,6 +328,19 @@ func encodeResult(r *fileResult) ([]byte, error) {
 			w.Blob(f.Enc)
 			at = append(at, w.Len()-len(f.Enc))
 		}
+		w.Int(len(d.noSchema))
+		for _, n := range d.noSchema {
+			w.Int(n.doc)
+			w.Value(n.path)
+			w.String(n.apiVersion)
+			w.String(n.kind)
+			w.String(n.idKind)
+			w.String(n.ns)
+			w.String(n.name)
+			w.Int(n.line)
+			w.Int(n.column)
+			w.String(n.message)
+		}
 	}
 	raw, err := w.Bytes()
 	if err != nil {
@@ -363,6 +378,18 @@ func decodeResult(raw []byte) (r fileResult, n needs, err error) {
 					if err := facts.Check(d.facts[j].Enc); err != nil {
 						return fileResult{}, needs{}, err
 					}
+				}
+			}
+			if nn := rd.Len(); nn > 0 {
+				d.noSchema = make([]noSchemaDoc, nn)
+				for j := range d.noSchema {
+					n := &d.noSchema[j]
+					n.doc = rd.Int()
+					n.path, _ = rd.Value().([]any)
+					n.apiVersion, n.kind = rd.String(), rd.String()
+					n.idKind, n.ns, n.name = rd.String(), rd.String(), rd.String()
+					n.line, n.column = rd.Int(), rd.Int()
+					n.message = rd.String()
 				}
 			}
 		}

@@ -148,6 +148,20 @@ func TestCacheEditedTree(t *testing.T) {
 		{name: "a file removed", edit: func(t *testing.T) {
 			require.NoError(t, os.Remove(filepath.Join(dir, "platform/extra/secret.yaml")))
 		}, minHits: 3},
+		{name: "a kind without a schema added", edit: func(t *testing.T) {
+			// a document and a List's item of a kind the catalog has no schema for: each is
+			// reported "no schema", and the file's result is cached with that verdict
+			write(t, filepath.Join(dir, "platform/extra/widget.yaml"), widgets)
+		}, minHits: 3},
+		{name: "unchanged, a kind without a schema", edit: func(*testing.T) {}, minHits: 4},
+		{name: "its CRD added", edit: func(t *testing.T) {
+			// the cached "no schema" verdicts give way: the widgets are validated against the
+			// CRD (spec.size must be an integer), their file parsed again
+			write(t, filepath.Join(dir, "platform/extra/crd.yaml"), widgetCRD)
+		}, minHits: 4},
+		{name: "its CRD removed", edit: func(t *testing.T) {
+			require.NoError(t, os.Remove(filepath.Join(dir, "platform/extra/crd.yaml")))
+		}, minHits: 4},
 		{name: "a parameter changed", edit: func(*testing.T) {}, cfg: func() *config.Config {
 			c := *cfg
 			c.Params = map[string]any{}
@@ -170,6 +184,10 @@ func TestCacheEditedTree(t *testing.T) {
 			cold, _ := l.lint(t, dir, "")
 			got, st, ix := l.lintIndexed(t, dir, cacheDir)
 			assert.Equal(t, cold, got)
+			unchanged := strings.HasPrefix(s.name, "unchanged")
+			if unchanged {
+				assert.Zero(t, st.Added, "nothing changed: nothing to compute")
+			}
 			if s.name == "unchanged" {
 				// the tree index vouched for every directory and file: none was listed or read
 				assert.Equal(t, cold.Summary.Files, ix.Files, "files the index answered for")
@@ -177,7 +195,7 @@ func TestCacheEditedTree(t *testing.T) {
 			} else if s.name == "a file changed" {
 				assert.Equal(t, cold.Summary.Files-1, ix.Files, "only the edited file is read")
 			}
-			if previous != nil && s.name != "unchanged" {
+			if previous != nil && !unchanged {
 				assert.NotEqual(t, previous, cold, "the edit changes the findings")
 			}
 			previous = cold
@@ -189,6 +207,61 @@ func TestCacheEditedTree(t *testing.T) {
 		})
 	}
 }
+
+// widgets are objects of a kind the catalog has no schema for: a document, and the items of a
+// List (documents of their own).
+const widgets = `apiVersion: example.org/v1
+kind: Widget
+metadata:
+  name: big
+  namespace: billing
+spec:
+  size: big
+---
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: example.org/v1
+    kind: Widget
+    metadata:
+      name: small
+      namespace: billing
+    spec:
+      size: 2
+  - apiVersion: example.org/v1
+    kind: Widget
+    metadata:
+      name: huge
+      namespace: billing
+    spec:
+      size: huge
+`
+
+// widgetCRD gives Widget a schema: spec.size is an integer.
+const widgetCRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.org
+spec:
+  group: example.org
+  names:
+    kind: Widget
+    plural: widgets
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size:
+                  type: integer
+`
 
 // TestCacheCorruptEntry damages the cache between runs: the damaged entries are recomputed,
 // and the run reports what an uncached run reports.

@@ -75,7 +75,10 @@ func render(errs []Error) []string {
 // allKinds compiles every schema the validator knows (kinds and files).
 func compileAll(tb testing.TB, v *Validator) int {
 	tb.Helper()
-	idx := v.index.Load()
+	idx, err := v.loaded()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	n := 0
 	for _, m := range []map[string]string{idx.kinds, idx.files} {
 		for key, url := range m {

@@ -81,6 +81,10 @@ type Validator struct {
 	kubeVersion string
 	fluxVersion string
 
+	// once reads the catalogs (into compiler and index) on first use; loadErr is its failure.
+	once    sync.Once
+	loadErr error
+
 	mu       sync.Mutex // serialises compilation and AddCRD
 	compiler *jsonschema.Compiler
 	crdSeq   int
@@ -97,8 +101,9 @@ type index struct {
 	files map[string]string // fileChart, ... -> schema URL
 }
 
-// New opens the embedded catalog for the selected versions. Schemas are
-// compiled on first use and then cached.
+// New selects the embedded catalogs for the versions in opts; an unsupported version is an
+// error. The catalogs are read on first use (a run whose results all come from a cache never
+// needs them) and schemas are compiled on first use and then cached.
 func New(opts Options) (*Validator, error) {
 	kubes, fluxes := Versions()
 	kube, err := pickVersion("Kubernetes", opts.KubernetesVersion, defaultKubernetesVersion, kubes)
@@ -109,17 +114,31 @@ func New(opts Options) (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Validator{kubeVersion: kube, fluxVersion: flux, compiler: newCompiler()}
+	return &Validator{kubeVersion: kube, fluxVersion: flux}, nil
+}
+
+// loaded returns the index, reading the catalogs the first time.
+func (v *Validator) loaded() (*index, error) {
+	v.once.Do(func() { v.loadErr = v.read() })
+	if v.loadErr != nil {
+		return nil, v.loadErr
+	}
+	return v.index.Load(), nil
+}
+
+// read reads the catalogs of the selected versions into the compiler and the index.
+func (v *Validator) read() error {
+	v.compiler = newCompiler()
 	idx := &index{kinds: map[string]string{}, files: map[string]string{}}
 	// Later catalogs win on a clash; none is expected.
-	for _, name := range []string{"kubernetes-" + kube, "extra", "flux-" + flux} {
+	for _, name := range []string{"kubernetes-" + v.kubeVersion, "extra", "flux-" + v.fluxVersion} {
 		c, err := readCatalog(name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		res := resourceName(name)
 		if err := v.compiler.AddResource(convert.CatalogBase+res, map[string]any{"definitions": c.definitions}); err != nil {
-			return nil, fmt.Errorf("schema: catalog %s: %w", name, err)
+			return fmt.Errorf("schema: catalog %s: %w", name, err)
 		}
 		for k, def := range c.kinds {
 			idx.kinds[k] = definitionURL(res, def)
@@ -129,7 +148,7 @@ func New(opts Options) (*Validator, error) {
 		}
 	}
 	v.index.Store(idx)
-	return v, nil
+	return nil
 }
 
 // KubernetesVersion reports the selected Kubernetes minor version.
@@ -172,6 +191,9 @@ func (v *Validator) AddCRD(crd map[string]any) error {
 	vers, err := convert.CRD(m, convert.ObjectMetaRef)
 	if err != nil {
 		return fmt.Errorf("schema: %w", err)
+	}
+	if _, err := v.loaded(); err != nil {
+		return err
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -217,7 +239,10 @@ func (v *Validator) Validate(obj map[string]any) ([]Error, error) {
 	if errs := append(e1, e2...); len(errs) > 0 {
 		return errs, nil
 	}
-	idx := v.index.Load()
+	idx, err := v.loaded()
+	if err != nil {
+		return nil, err
+	}
 	url, ok := idx.kinds[convert.KindKey(apiVersion, kind)]
 	if !ok {
 		return nil, v.noSchema(idx, apiVersion, kind)
@@ -244,7 +269,11 @@ func (v *Validator) ValidateChart(obj map[string]any) ([]Error, error) {
 }
 
 func (v *Validator) validateFile(key string, obj map[string]any) ([]Error, error) {
-	url, ok := v.index.Load().files[key]
+	idx, err := v.loaded()
+	if err != nil {
+		return nil, err
+	}
+	url, ok := idx.files[key]
 	if !ok {
 		return nil, fmt.Errorf("schema: no schema for %s", key)
 	}
@@ -353,10 +382,15 @@ func jsonValue(v any) (any, error) {
 }
 
 // APIVersions lists what the catalogue knows as Helm's .Capabilities.APIVersions does: every
-// "group/version" and "group/version/Kind" (core: "v1" and "v1/Kind"), sorted.
+// "group/version" and "group/version/Kind" (core: "v1" and "v1/Kind"), sorted; nil when the
+// catalogs cannot be read.
 func (v *Validator) APIVersions() []string {
+	idx, err := v.loaded()
+	if err != nil {
+		return nil
+	}
 	seen := map[string]bool{}
-	for k := range v.index.Load().kinds {
+	for k := range idx.kinds {
 		seen[k] = true
 		if i := strings.LastIndexByte(k, '/'); i > 0 {
 			seen[k[:i]] = true

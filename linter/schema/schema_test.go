@@ -425,3 +425,24 @@ func TestNormalize(t *testing.T) {
 	assert.False(t, changed)
 	assert.Equal(t, reflect.ValueOf(same).Pointer(), reflect.ValueOf(out).Pointer(), "no copy when nothing changes")
 }
+
+// TestNewReadsCatalogsOnFirstUse: New only selects the versions; the catalogs are read by the
+// first validation (a cached run never needs them), and an unsupported version still fails New.
+func TestNewReadsCatalogsOnFirstUse(t *testing.T) {
+	v, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.index.Load() != nil {
+		t.Fatal("New read the catalogs")
+	}
+	if _, err := v.Validate(map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if v.index.Load() == nil {
+		t.Fatal("Validate did not read the catalogs")
+	}
+	if _, err := New(Options{KubernetesVersion: "0.1"}); err == nil {
+		t.Fatal("New accepted an unsupported Kubernetes version")
+	}
+}
