@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -180,6 +181,9 @@ type docResult struct {
 	facts    []facts.Fact
 	// noSchema are its objects the schema check deferred for want of a schema.
 	noSchema []noSchemaDoc
+	// factsSum is facts.Digest of its facts (zero without facts): the repo pass's cache key is
+	// made of these, so a run whose files come from the cache hashes no fact again.
+	factsSum cache.Key
 }
 
 // fileResult is what one worker learned from one file.
@@ -228,6 +232,10 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 	files := append(append([]loader.File{}, tree.Files...), tree.Context...)
 	// the Flux version: the user's, else what the tree pins, else the profile's (fluxversion.go)
 	l, fluxVersion, fluxSource := l.resolveFluxVersion(ctx, files)
+	if !l.preread.vouchedForAll() || l.opts.Cache == nil {
+		// files will be linted: a lazy engine compiles meanwhile (an error shows when one is)
+		go func() { _ = l.engine.Prepare() }()
+	}
 	var validator *schema.Validator
 	var schemas *schemaCheck
 	if l.opts.Schema != nil {
@@ -317,7 +325,24 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 			covered[p.source] = true
 		}
 	}
-	var repoFacts []facts.Fact
+	// sized first: growing these slices of 50,000 facts cost more than filling them
+	nFacts, nSums, nFindings := 0, 0, 0
+	for _, r := range results {
+		nFindings += len(r.findings)
+		for _, d := range r.docs {
+			nFacts += len(d.facts)
+			nSums++
+			nFindings += len(d.findings)
+		}
+	}
+	for _, p := range produced {
+		nFacts += len(p.facts)
+		nSums++
+		nFindings += len(p.findings)
+	}
+	repoFacts := make([]facts.Fact, 0, nFacts)
+	factSums := make([]cache.Key, 0, nSums) // of the documents and produced objects whose facts repoFacts holds
+	rep.Findings = slices.Grow(rep.Findings, nFindings+len(graphFindings))
 	for i, r := range results {
 		if r.binary || r.patch {
 			continue
@@ -333,18 +358,24 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 				continue
 			}
 			rep.Findings = append(rep.Findings, d.findings...)
-			repoFacts = append(repoFacts, d.facts...)
+			if len(d.facts) > 0 {
+				repoFacts = append(repoFacts, d.facts...)
+				factSums = append(factSums, d.factsSum)
+			}
 		}
 	}
 	for _, p := range produced {
 		rep.Findings = append(rep.Findings, p.findings...)
-		repoFacts = append(repoFacts, p.facts...)
+		if len(p.facts) > 0 {
+			repoFacts = append(repoFacts, p.facts...)
+			factSums = append(factSums, facts.Digest(cache.NewHasher(), p.facts).Sum())
+		}
 	}
 	rep.Findings = append(rep.Findings, graphFindings...)
 	if schemas != nil {
 		rep.Findings = append(rep.Findings, schemas.finish()...)
 	}
-	repoFindings, err := l.repoPass(ctx, rc, repoFacts, l.opts.Partial || tree.Partial)
+	repoFindings, err := l.repoPass(ctx, rc, repoFacts, factSums, l.opts.Partial || tree.Partial)
 	if err != nil {
 		return nil, err
 	}
@@ -465,6 +496,9 @@ func (l *Linter) lintData(ctx context.Context, f loader.File, data []byte, schem
 			}
 			dr.facts = append(dr.facts, enc)
 		}
+		if len(dr.facts) > 0 {
+			dr.factsSum = facts.Digest(cache.NewHasher(), dr.facts).Sum()
+		}
 		res.docs = append(res.docs, dr)
 		if m, ok := doc.Object.(map[string]any); ok {
 			if l.opts.Render != RenderOff && graph.Relevant(m) { // the Flux graph is built only with rendering on
@@ -577,11 +611,16 @@ func locate(fact engine.Fact, file string, node *yaml.Node, kind, ns, name strin
 
 // repoPass runs the repo-scope rules over the facts of every object. Through the result cache,
 // a run whose facts are byte for byte those of an earlier run (nothing changed, or only what no
-// repo-scope rule looks at) takes that run's repo findings instead.
-func (l *Linter) repoPass(ctx context.Context, rc *resultCache, fs []facts.Fact, partial bool) ([]finding.Finding, error) {
+// repo-scope rule looks at) takes that run's repo findings instead: the key hashes sums, the
+// facts.Digest of each object's facts, in order.
+func (l *Linter) repoPass(ctx context.Context, rc *resultCache, fs []facts.Fact, sums []cache.Key, partial bool) ([]finding.Finding, error) {
 	var key cache.Key
 	if rc != nil {
-		key = facts.Digest(cache.NewHasher().Bytes(rc.fingerprint).String("repo pass", strconv.FormatBool(partial)), fs).Sum()
+		h := cache.NewHasher().Bytes(rc.fingerprint).String("repo pass", strconv.FormatBool(partial))
+		for _, s := range sums {
+			h.Bytes(s[:])
+		}
+		key = h.Sum()
 		if raw, ok := rc.session.Get(key); ok {
 			rd := cache.NewReader(raw)
 			if found := readFindings(rd); rd.Done() == nil {

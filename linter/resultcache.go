@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -96,7 +97,7 @@ func (l *Linter) openCache(fluxVersion, fluxSource string, graph bool) *resultCa
 		}
 		return nil
 	}
-	h := cache.NewHasher().String("ova-lint result cache v4", co.Identity)
+	h := cache.NewHasher().String("ova-lint result cache v5", co.Identity)
 	if err := hashTree(h, policies.FS); err != nil {
 		return fail(fmt.Errorf("cache fingerprint: %w", err))
 	}
@@ -328,6 +329,9 @@ func encodeResult(r *fileResult) ([]byte, error) {
 			w.Blob(f.Enc)
 			at = append(at, w.Len()-len(f.Enc))
 		}
+		if len(d.facts) > 0 {
+			w.Blob(d.factsSum[:])
+		}
 		w.Int(len(d.noSchema))
 		for _, n := range d.noSchema {
 			w.Int(n.doc)
@@ -378,6 +382,11 @@ func decodeResult(raw []byte) (r fileResult, n needs, err error) {
 					if err := facts.Check(d.facts[j].Enc); err != nil {
 						return fileResult{}, needs{}, err
 					}
+				}
+				if sum := rd.Blob(); len(sum) == len(d.factsSum) {
+					copy(d.factsSum[:], sum)
+				} else {
+					return fileResult{}, needs{}, errors.New("cache: bad facts digest in entry")
 				}
 			}
 			if nn := rd.Len(); nn > 0 {

@@ -82,7 +82,9 @@ func (f *lintFlags) cacheOptions(streams IO) (*linter.CacheOptions, error) {
 	}}, nil
 }
 
-// compile builds the engine of cfg on another goroutine; the returned func waits for it.
+// compile builds the engine of cfg on another goroutine; the returned func waits for it. With
+// the result cache the engine is lazy: a run whose results all come from the cache never
+// compiles the rules (the linter starts compiling them once it sees files to lint).
 func (f *lintFlags) compile(ctx context.Context, cfg *config.Config) func() (*engine.Engine, error) {
 	type built struct {
 		eng *engine.Engine
@@ -90,7 +92,7 @@ func (f *lintFlags) compile(ctx context.Context, cfg *config.Config) func() (*en
 	}
 	done := make(chan built, 1)
 	go func() {
-		eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.PolicyDirs, Config: cfg})
+		eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.PolicyDirs, Config: cfg, Lazy: !f.noCache})
 		done <- built{eng, err}
 	}()
 	return func() (*engine.Engine, error) {

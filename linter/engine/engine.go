@@ -35,10 +35,24 @@ type Options struct {
 	PolicyDirs []string
 	// Config supplies data.ova.params and per-rule overrides; nil means the defaults.
 	Config *config.Config
+	// Lazy defers compiling the rules to the first evaluation: New reads only the rules'
+	// METADATA (the catalogue), so a run whose results all come from a cache never compiles
+	// them. A rule that does not compile is then an error of that evaluation, not of New.
+	Lazy bool
 }
 
 // Engine evaluates the compiled rules. It is safe for concurrent use.
 type Engine struct {
+	byPackage map[string]*Rule
+	rules     []*Rule
+
+	// ready compiles the rules and prepares the queries on its first call: in New, or, with
+	// Options.Lazy, on the first evaluation.
+	ready func() (*compiled, error)
+}
+
+// compiled is what evaluation needs: the compiled rules and their prepared queries.
+type compiled struct {
 	// all evaluates every rule (repo pass, syntax errors, inputs without an object).
 	all query
 	// selected holds the query of each (kind, producer) class: the rules whose custom.kinds
@@ -48,9 +62,7 @@ type Engine struct {
 	selected  [][]query
 	kinds     map[string]int
 	producers map[string]int
-
 	byPackage map[string]*Rule
-	rules     []*Rule
 
 	// compiler and store prepare the queries of EvalRules on first use; subsets keeps them.
 	compiler *ast.Compiler
@@ -145,7 +157,8 @@ func prepare(ctx context.Context, compiler *ast.Compiler, store storage.Store, r
 	return query{pq: pq, outputs: outputs}, nil
 }
 
-// New compiles the embedded rules plus opts.PolicyDirs and prepares the query.
+// New reads the catalogue of the embedded rules plus opts.PolicyDirs, then compiles them and
+// prepares the queries (on the first evaluation with opts.Lazy).
 func New(ctx context.Context, opts Options) (*Engine, error) {
 	cfg := opts.Config
 	if cfg == nil {
@@ -154,7 +167,41 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 			return nil, err
 		}
 	}
-	modules, err := LoadModules(false, opts.PolicyDirs...)
+	headers, err := loadHeaders(opts.PolicyDirs)
+	if err != nil {
+		return nil, err
+	}
+	set, aerrs := ast.BuildAnnotationSet(headers)
+	if len(aerrs) > 0 {
+		return nil, fmt.Errorf("rule catalogue: %w", aerrs)
+	}
+	rules, err := catalog(set, headers, cfg)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{byPackage: map[string]*Rule{}, rules: rules}
+	for _, r := range rules {
+		e.byPackage[r.Package] = r
+	}
+	ctx = context.WithoutCancel(ctx) // a lazy compile outlives New's caller
+	e.ready = sync.OnceValues(func() (*compiled, error) { return compile(ctx, opts.PolicyDirs, cfg, rules, e.byPackage) })
+	if !opts.Lazy {
+		if _, err := e.ready(); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Prepare compiles the rules now, if they are not yet (see Options.Lazy).
+func (e *Engine) Prepare() error {
+	_, err := e.ready()
+	return err
+}
+
+// compile compiles the embedded rules plus policyDirs and prepares the queries of rules.
+func compile(ctx context.Context, policyDirs []string, cfg *config.Config, rules []*Rule, byPackage map[string]*Rule) (*compiled, error) {
+	modules, err := LoadModules(false, policyDirs...)
 	if err != nil {
 		return nil, err
 	}
@@ -162,33 +209,25 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if compiler.Compile(modules); compiler.Failed() {
 		return nil, fmt.Errorf("compile policies: %w", compiler.Errors)
 	}
-	rules, err := catalog(compiler, cfg)
-	if err != nil {
-		return nil, err
-	}
 	apis, err := schema.APIs() // data.ova.apis: the catalogue's API deprecation data
 	if err != nil {
 		return nil, err
 	}
 	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params, "apis": apis}}, inmem.OptReturnASTValuesOnRead(true))
-	e := &Engine{byPackage: map[string]*Rule{}, compiler: compiler, store: store}
-	if e.all, err = prepare(ctx, compiler, store, rules, func(*Rule) bool { return true }, false); err != nil {
+	c := &compiled{compiler: compiler, store: store, byPackage: byPackage}
+	if c.all, err = prepare(ctx, compiler, store, rules, func(*Rule) bool { return true }, false); err != nil {
 		return nil, err
 	}
-	if err := e.prepareSelected(ctx, compiler, store, rules); err != nil {
+	if err := c.prepareSelected(ctx, compiler, store, rules); err != nil {
 		return nil, err
 	}
-	for _, r := range rules {
-		e.byPackage[r.Package] = r
-		e.rules = append(e.rules, r)
-	}
-	e.repo = repoGroups(compiler, rules)
-	return e, nil
+	c.repo = repoGroups(compiler, rules)
+	return c, nil
 }
 
 // prepareSelected prepares one query per (kind, producer) class; classes that select the same
 // rules share one prepared query.
-func (e *Engine) prepareSelected(ctx context.Context, compiler *ast.Compiler, store storage.Store, rules []*Rule) error {
+func (e *compiled) prepareSelected(ctx context.Context, compiler *ast.Compiler, store storage.Store, rules []*Rule) error {
 	kindNames, prodNames := []string{""}, []string{""} // index 0: any other kind / producer
 	e.kinds, e.producers = map[string]int{}, map[string]int{}
 	for _, r := range rules {
@@ -287,7 +326,11 @@ type Result struct {
 // Eval evaluates every rule against input (an object built with input.ObjectInput, or a repo
 // pass input built with facts.Input: EvalRepo evaluates the repo pass with less memory).
 func (e *Engine) Eval(ctx context.Context, input ast.Value) (Result, error) {
-	res, err := e.queryFor(input).eval(ctx, input)
+	c, err := e.ready()
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := c.queryFor(input).eval(ctx, input)
 	if err != nil {
 		return Result{}, fmt.Errorf("evaluate policies: %w", err)
 	}
@@ -331,7 +374,7 @@ func (q query) eval(ctx context.Context, input ast.Value) (Result, error) {
 // queryFor picks the query for an input: by the kind of input.object ("" when it has none) and
 // the producer of input.origin, or every rule when the input has no object (the repo pass, a
 // file that did not parse) or carries loader diagnostics (input.parse: duplicate keys).
-func (e *Engine) queryFor(input ast.Value) query {
+func (e *compiled) queryFor(input ast.Value) query {
 	obj, ok := input.(ast.Object)
 	if !ok {
 		return e.all
@@ -551,12 +594,12 @@ func LoadModules(withTests bool, dirs ...string) (map[string]*ast.Module, error)
 	return modules, nil
 }
 
-// catalog reads every rule package's METADATA into a Rule.
-func catalog(compiler *ast.Compiler, cfg *config.Config) ([]*Rule, error) {
+// catalog reads every rule package's METADATA (set, of modules) into a Rule.
+func catalog(set *ast.AnnotationSet, modules []*ast.Module, cfg *config.Config) ([]*Rule, error) {
 	var rules []*Rule
 	seen := map[string]string{}
 	var errs []error
-	for _, ref := range compiler.GetAnnotationSet().Flatten() {
+	for _, ref := range set.Flatten() {
 		a := ref.Annotations
 		if a == nil || a.Scope != "package" {
 			continue
@@ -588,7 +631,7 @@ func catalog(compiler *ast.Compiler, cfg *config.Config) ([]*Rule, error) {
 		rules = append(rules, r)
 	}
 	// every package under data.ova.rules must be a described rule
-	for _, m := range compiler.Modules {
+	for _, m := range modules {
 		p := m.Package.Path.String()
 		if strings.HasPrefix(p, rulesPrefix) && !strings.HasSuffix(p, "_test") && !strings.Contains(strings.TrimPrefix(p, rulesPrefix), ".") {
 			if _, ok := seen[ruleIDOf(rules, strings.TrimPrefix(p, rulesPrefix))]; !ok {
@@ -631,6 +674,14 @@ type subsetQueries struct {
 // The query of each distinct set of packages is prepared on first use and kept by the Engine
 // (at most maxSubsetQueries of them).
 func (e *Engine) EvalRules(ctx context.Context, input ast.Value, packages []string) (Result, error) {
+	c, err := e.ready()
+	if err != nil {
+		return Result{}, err
+	}
+	return c.evalRules(ctx, input, packages)
+}
+
+func (e *compiled) evalRules(ctx context.Context, input ast.Value, packages []string) (Result, error) {
 	// The packages Eval would evaluate for this input, in catalogue order: the same violations
 	// in the same order as Eval's.
 	selected := e.queryFor(input)
@@ -656,7 +707,7 @@ func (e *Engine) EvalRules(ctx context.Context, input ast.Value, packages []stri
 
 // subsetQuery returns the prepared query of the violation sets of pkgs (rule packages, in
 // catalogue order), preparing it on first use.
-func (e *Engine) subsetQuery(ctx context.Context, pkgs []string) (query, error) {
+func (e *compiled) subsetQuery(ctx context.Context, pkgs []string) (query, error) {
 	key := strings.Join(pkgs, ",")
 	e.subsets.mu.Lock()
 	q, ok := e.subsets.m[key]

@@ -57,7 +57,7 @@ func TestQuerySelection(t *testing.T) {
 		in, err := ast.InterfaceToValue(map[string]any{"object": obj, "origin": map[string]any{"producer": producer}})
 		require.NoError(t, err)
 		var ids []string
-		for _, o := range eng.queryFor(in).outputs {
+		for _, o := range compiledOf(t, eng).queryFor(in).outputs {
 			if !o.fact || len(ids) == 0 || ids[len(ids)-1] != o.rule.ID {
 				ids = append(ids, o.rule.ID)
 			}
@@ -105,11 +105,11 @@ func TestObjectQueriesLeaveOutRepoPassSets(t *testing.T) {
 	}
 	in, err := ast.InterfaceToValue(map[string]any{"object": map[string]any{"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository"}, "origin": map[string]any{"producer": "file"}})
 	require.NoError(t, err)
-	object := sets(eng.queryFor(in))
+	object := sets(compiledOf(t, eng).queryFor(in))
 	assert.True(t, object["flux_source_ref.fact"])
 	assert.False(t, object["flux_source_ref.violation"], "every body starts with input.repo.complete")
 	assert.True(t, object["gitea_url.violation"])
-	all := sets(eng.all)
+	all := sets(compiledOf(t, eng).all)
 	for _, set := range []string{"flux_source_ref.violation", "blueprint_version.violation", "duplicate_resource.violation", "gitea_url.violation"} {
 		assert.True(t, all[set], set)
 	}
@@ -123,4 +123,14 @@ func TestObjectQueriesLeaveOutRepoPassSets(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, res.Violations, 1)
 	assert.Equal(t, "flux-source-ref", res.Violations[0].Rule.ID)
+}
+
+// compiledOf is what e evaluates with, compiled now if it was not.
+func compiledOf(t testing.TB, e *Engine) *compiled {
+	t.Helper()
+	c, err := e.ready()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

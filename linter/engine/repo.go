@@ -127,6 +127,14 @@ const repoWorkers = 2
 // for facts.Input(fs, complete), each rule package evaluated with only the facts it reads (see
 // repoGroups), repoWorkers groups at a time, the largest first, and returned in catalogue order.
 func (e *Engine) EvalRepo(ctx context.Context, fs []facts.Fact, complete bool) (Result, error) {
+	c, err := e.ready()
+	if err != nil {
+		return Result{}, err
+	}
+	return c.evalRepo(ctx, fs, complete)
+}
+
+func (e *compiled) evalRepo(ctx context.Context, fs []facts.Fact, complete bool) (Result, error) {
 	type job struct {
 		g   repoGroup
 		sub []facts.Fact
@@ -165,7 +173,7 @@ func (e *Engine) EvalRepo(ctx context.Context, fs []facts.Fact, complete bool) (
 					j.err = err
 					continue
 				}
-				res, err := e.EvalRules(ctx, in, j.g.packages)
+				res, err := e.evalRules(ctx, in, j.g.packages)
 				if err != nil {
 					j.err = fmt.Errorf("evaluate the repo pass: %w", err)
 					continue

@@ -14,7 +14,7 @@ func TestRepoGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	group := map[string]repoGroup{}
-	for _, g := range e.repo {
+	for _, g := range compiledOf(t, e).repo {
 		for _, p := range g.packages {
 			if _, dup := group[p]; dup {
 				t.Errorf("%s is in two groups", p)

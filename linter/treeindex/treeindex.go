@@ -46,7 +46,7 @@ const MaxAge = 14 * 24 * time.Hour
 // development build of ova-lint has its own scope, so rebuilding would otherwise pile them up).
 const MaxTrees = 16
 
-const magic = "OVALINT-TREEINDEX1\n"
+const magic = "OVALINT-TREEINDEX2\n"
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -342,17 +342,35 @@ func (ix *Index) trim() error {
 	return nil
 }
 
+// statSize is the size of a Stat as the index writes it: fixed-width fields, which read in a
+// fraction of the time of six varints.
+const statSize = 5*8 + 4
+
 func writeStat(w *cache.Writer, st Stat) {
-	w.Int(int(st.Size))
-	w.Int(int(st.Mtime))
-	w.Int(int(st.Ctime))
-	w.Int(int(st.Ino))
-	w.Int(int(st.Dev))
-	w.Int(int(st.Mode))
+	var b [statSize]byte
+	binary.LittleEndian.PutUint64(b[0:], uint64(st.Size))
+	binary.LittleEndian.PutUint64(b[8:], uint64(st.Mtime))
+	binary.LittleEndian.PutUint64(b[16:], uint64(st.Ctime))
+	binary.LittleEndian.PutUint64(b[24:], st.Ino)
+	binary.LittleEndian.PutUint64(b[32:], st.Dev)
+	binary.LittleEndian.PutUint32(b[40:], st.Mode)
+	w.Blob(b[:])
 }
 
-func readStat(r *cache.Reader) Stat {
-	return Stat{Size: int64(r.Int()), Mtime: int64(r.Int()), Ctime: int64(r.Int()), Ino: uint64(r.Int()), Dev: uint64(r.Int()), Mode: uint32(r.Int())}
+// readStat reads writeStat's; ok is false when the entry is not one.
+func readStat(r *cache.Reader) (Stat, bool) {
+	b := r.Blob()
+	if len(b) != statSize {
+		return Stat{}, false
+	}
+	return Stat{
+		Size:  int64(binary.LittleEndian.Uint64(b[0:])),
+		Mtime: int64(binary.LittleEndian.Uint64(b[8:])),
+		Ctime: int64(binary.LittleEndian.Uint64(b[16:])),
+		Ino:   binary.LittleEndian.Uint64(b[24:]),
+		Dev:   binary.LittleEndian.Uint64(b[32:]),
+		Mode:  binary.LittleEndian.Uint32(b[40:]),
+	}, true
 }
 
 // encode writes the records this run used or recorded.
@@ -420,7 +438,10 @@ func (ix *Index) parse(raw []byte) bool {
 	for i := 0; i < nd && r.Err() == nil; i++ {
 		p := str(r)
 		rec := &dirs[i]
-		rec.stat = readStat(r)
+		var ok bool
+		if rec.stat, ok = readStat(r); !ok {
+			return false
+		}
 		if ne := r.Len(); ne > 0 {
 			if cap(slab)-len(slab) < ne {
 				slab = make([]entry, 0, max(ne, 4096))
@@ -439,7 +460,10 @@ func (ix *Index) parse(raw []byte) bool {
 	for i := 0; i < nf && r.Err() == nil; i++ {
 		p := str(r)
 		rec := &files[i]
-		rec.stat = readStat(r)
+		var ok bool
+		if rec.stat, ok = readStat(r); !ok {
+			return false
+		}
 		d := r.Blob()
 		if len(d) != len(rec.file.Digest) {
 			return false

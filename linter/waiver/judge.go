@@ -178,18 +178,6 @@ func displayPath(p string) string {
 // paths are what config globs match, besides the display path).
 func (j *Judge) Apply(fs []finding.Finding, sites []Site, files []loader.File) []finding.Finding {
 	now := j.opts.Now()
-	rel := make(map[string]string, len(files))
-	for _, f := range files {
-		rel[f.Display] = f.Rel
-		// a config waiver's path is relative to the directory of the config file that holds it
-		if j.configDir != "" && f.OSPath != loader.Stdin {
-			if abs, err := filepath.Abs(f.OSPath); err == nil {
-				if r, err := filepath.Rel(j.configDir, abs); err == nil && !strings.HasPrefix(r, "..") {
-					rel[f.Display] = filepath.ToSlash(r)
-				}
-			}
-		}
-	}
 	var extra []finding.Finding
 
 	// Object waivers: check each, report the broken ones, keep the ones that apply.
@@ -228,7 +216,22 @@ func (j *Judge) Apply(fs []finding.Finding, sites []Site, files []loader.File) [
 		}
 	}
 
-	kept := fs[:0:0]
+	var rel map[string]string // the path config globs match, by display path: only for live config waivers
+	if len(live) > 0 {
+		rel = make(map[string]string, len(files))
+		for _, f := range files {
+			rel[f.Display] = f.Rel
+			// a config waiver's path is relative to the directory of the config file that holds it
+			if j.configDir != "" && f.OSPath != loader.Stdin {
+				if abs, err := filepath.Abs(f.OSPath); err == nil {
+					if r, err := filepath.Rel(j.configDir, abs); err == nil && !strings.HasPrefix(r, "..") {
+						rel[f.Display] = filepath.ToSlash(r)
+					}
+				}
+			}
+		}
+	}
+	kept := make([]finding.Finding, 0, len(fs))
 next:
 	for _, f := range fs {
 		if strings.HasPrefix(f.Rule, "waiver-") {
