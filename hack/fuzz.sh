@@ -23,6 +23,7 @@ targets=(
 	./webhook:FuzzAdmissionReview
 	./webhook:FuzzAdmissionObject
 	./webhook/server:FuzzGuard
+	./linter/report:FuzzIndentJSON
 )
 
 for t in "${targets[@]}"; do

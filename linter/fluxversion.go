@@ -84,9 +84,6 @@ func (l *Linter) detectFluxVersion(ctx context.Context, files []loader.File, kee
 			if c.data != nil {
 				read.data[i].Store(&c.data)
 			}
-			if c.data != nil || !c.known {
-				read.unvouched++
-			}
 		}
 	}
 	best := -1
@@ -111,14 +108,6 @@ type preread struct {
 	data    []atomic.Pointer[[]byte]
 	digests [][32]byte // read-only once built
 	known   []bool
-	// unvouched counts the files the tree index did not vouch for (read, or unreadable).
-	unvouched int
-}
-
-// vouchedForAll reports whether the tree index vouched for every file of the pre-scan: the
-// run's results will then most likely all come from the cache.
-func (p *preread) vouchedForAll() bool {
-	return p != nil && p.unvouched == 0
 }
 
 // has reports whether file i of the run is osPath, as the pre-scan saw it.

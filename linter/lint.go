@@ -184,6 +184,10 @@ type docResult struct {
 	// factsSum is facts.Digest of its facts (zero without facts): the repo pass's cache key is
 	// made of these, so a run whose files come from the cache hashes no fact again.
 	factsSum cache.Key
+	// factsRaw, in a result from the cache, holds its nFacts facts still encoded (facts is then
+	// nil): they are decoded only if the repo pass must run (decodeFacts).
+	factsRaw []byte
+	nFacts   int
 }
 
 // fileResult is what one worker learned from one file.
@@ -198,6 +202,8 @@ type fileResult struct {
 	graph     []graph.Doc
 	chart     *graph.Chart
 	err       error
+	// later says the file is to be linted once the rules are ready (lintFileCached).
+	later bool
 }
 
 // LintFiles lints the given files; skipped is carried into the summary. Binary files are skipped
@@ -232,10 +238,6 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 	files := append(append([]loader.File{}, tree.Files...), tree.Context...)
 	// the Flux version: the user's, else what the tree pins, else the profile's (fluxversion.go)
 	l, fluxVersion, fluxSource := l.resolveFluxVersion(ctx, files)
-	if !l.preread.vouchedForAll() || l.opts.Cache == nil {
-		// files will be linted: a lazy engine compiles meanwhile (an error shows when one is)
-		go func() { _ = l.engine.Prepare() }()
-	}
 	var validator *schema.Validator
 	var schemas *schemaCheck
 	if l.opts.Schema != nil {
@@ -252,8 +254,25 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 	patches, roots := kustomizeLayout(tree.Root, files)
 	results := make([]fileResult, len(files))
 	rc := l.openCache(fluxVersion, fluxSource, l.opts.Render != RenderOff && !tree.Partial)
+	if l.willLint(rc, files, patches) { // meanwhile the cache answers for the other files
+		if rc != nil {
+			rc.prepared.Do(func() { l.prepare(schemas) })
+		} else {
+			l.prepare(schemas)
+		}
+	}
 	l.parallel(ctx, len(files), func(i int) {
-		results[i] = l.lintFileCached(ctx, rc, i, files[i], schemas, patches[files[i].Rel])
+		results[i] = l.lintFileCached(ctx, rc, i, files[i], schemas, patches[files[i].Rel], true)
+	})
+	var later []int // the files left until the rules were ready
+	for i := range results {
+		if results[i].later {
+			later = append(later, i)
+		}
+	}
+	l.parallel(ctx, len(later), func(j int) {
+		i := later[j]
+		results[i] = l.lintFileCached(ctx, rc, i, files[i], schemas, patches[files[i].Rel], false)
 	})
 	defer rc.close() // after the repo pass, whose findings are cached too
 	if err := ctx.Err(); err != nil {
@@ -326,29 +345,27 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 		}
 	}
 	// sized first: growing these slices of 50,000 facts cost more than filling them
-	nFacts, nSums, nFindings := 0, 0, 0
+	nSums, nFindings := 0, 0
 	for _, r := range results {
 		nFindings += len(r.findings)
 		for _, d := range r.docs {
-			nFacts += len(d.facts)
 			nSums++
 			nFindings += len(d.findings)
 		}
 	}
-	for _, p := range produced {
-		nFacts += len(p.facts)
-		nSums++
-		nFindings += len(p.findings)
-	}
-	repoFacts := make([]facts.Fact, 0, nFacts)
-	factSums := make([]cache.Key, 0, nSums) // of the documents and produced objects whose facts repoFacts holds
+	nSums += len(produced)
+	// the documents whose facts the repo pass reads, and the facts.Digest of each: the repo
+	// pass's cache key; the facts themselves are gathered only when it misses
+	type factsOf struct{ file, doc, produced int }
+	withFacts := make([]factsOf, 0, nSums)
+	factSums := make([]cache.Key, 0, nSums)
 	rep.Findings = slices.Grow(rep.Findings, nFindings+len(graphFindings))
 	for i, r := range results {
 		if r.binary || r.patch {
 			continue
 		}
 		rep.Findings = append(rep.Findings, r.findings...)
-		for _, d := range r.docs {
+		for j, d := range r.docs {
 			if len(covered) > 0 && covered[fmt.Sprintf("%s#%d", files[i].Rel, d.index)] {
 				for _, f := range d.findings {
 					if f.Rule == "duplicate-key" {
@@ -358,24 +375,47 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 				continue
 			}
 			rep.Findings = append(rep.Findings, d.findings...)
-			if len(d.facts) > 0 {
-				repoFacts = append(repoFacts, d.facts...)
+			if d.factCount() > 0 {
+				withFacts = append(withFacts, factsOf{i, j, -1})
 				factSums = append(factSums, d.factsSum)
 			}
 		}
 	}
-	for _, p := range produced {
+	for k, p := range produced {
 		rep.Findings = append(rep.Findings, p.findings...)
 		if len(p.facts) > 0 {
-			repoFacts = append(repoFacts, p.facts...)
+			withFacts = append(withFacts, factsOf{produced: k})
 			factSums = append(factSums, facts.Digest(cache.NewHasher(), p.facts).Sum())
 		}
+	}
+	gather := func() ([]facts.Fact, error) {
+		n := 0
+		for _, w := range withFacts {
+			if w.produced >= 0 {
+				n += len(produced[w.produced].facts)
+			} else {
+				n += results[w.file].docs[w.doc].factCount()
+			}
+		}
+		out := make([]facts.Fact, 0, n)
+		for _, w := range withFacts {
+			if w.produced >= 0 {
+				out = append(out, produced[w.produced].facts...)
+				continue
+			}
+			fs, err := results[w.file].docs[w.doc].decodeFacts()
+			if err != nil {
+				return nil, fmt.Errorf("the cached result of %s: %w (run with --no-cache)", files[w.file].Display, err)
+			}
+			out = append(out, fs...)
+		}
+		return out, nil
 	}
 	rep.Findings = append(rep.Findings, graphFindings...)
 	if schemas != nil {
 		rep.Findings = append(rep.Findings, schemas.finish()...)
 	}
-	repoFindings, err := l.repoPass(ctx, rc, repoFacts, factSums, l.opts.Partial || tree.Partial)
+	repoFindings, err := l.repoPass(ctx, rc, gather, factSums, l.opts.Partial || tree.Partial)
 	if err != nil {
 		return nil, err
 	}
@@ -395,6 +435,26 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 	finding.Sort(rep.Findings)
 	rep.Summary.Count(rep.Findings)
 	return rep, nil
+}
+
+// willLint reports whether the file pass is likely to lint a file rather than take its results
+// from the cache: there is no cache, no pre-scan (it tells which files the tree index vouched
+// for), or a file the pre-scan read has no entry. (A file the index vouched for is found by its
+// recorded digest.)
+func (l *Linter) willLint(rc *resultCache, files []loader.File, patches map[string]bool) bool {
+	p := l.preread
+	if rc == nil || p == nil || len(p.paths) != len(files) {
+		return true
+	}
+	for i, f := range files {
+		if p.known[i] && p.data[i].Load() == nil {
+			continue // vouched for by the index
+		}
+		if !p.known[i] || !rc.session.Has(rc.key(f, p.digests[i], patches[f.Rel])) {
+			return true
+		}
+	}
+	return false
 }
 
 // parallel runs do(0..n-1) on the workers. Each worker takes the next index from a shared
@@ -613,7 +673,7 @@ func locate(fact engine.Fact, file string, node *yaml.Node, kind, ns, name strin
 // a run whose facts are byte for byte those of an earlier run (nothing changed, or only what no
 // repo-scope rule looks at) takes that run's repo findings instead: the key hashes sums, the
 // facts.Digest of each object's facts, in order.
-func (l *Linter) repoPass(ctx context.Context, rc *resultCache, fs []facts.Fact, sums []cache.Key, partial bool) ([]finding.Finding, error) {
+func (l *Linter) repoPass(ctx context.Context, rc *resultCache, gather func() ([]facts.Fact, error), sums []cache.Key, partial bool) ([]finding.Finding, error) {
 	var key cache.Key
 	if rc != nil {
 		h := cache.NewHasher().Bytes(rc.fingerprint).String("repo pass", strconv.FormatBool(partial))
@@ -628,6 +688,10 @@ func (l *Linter) repoPass(ctx context.Context, rc *resultCache, fs []facts.Fact,
 			}
 			rc.session.Drop(key)
 		}
+	}
+	fs, err := gather()
+	if err != nil {
+		return nil, fmt.Errorf("repo-scope rules: %w", err)
 	}
 	out, err := l.engine.EvalRepo(ctx, fs, !partial)
 	if err != nil {

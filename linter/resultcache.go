@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sync"
 
 	"github.com/openova-io/ova-lint/linter/cache"
 	"github.com/openova-io/ova-lint/linter/facts"
@@ -80,6 +81,8 @@ type resultCache struct {
 	report      func(cache.Stats, error)
 	// graph says the run builds the Flux graph: a hit must recover the documents it reads.
 	graph bool
+	// prepared starts compiling the rules and reading the schema catalogs, once.
+	prepared sync.Once
 }
 
 // openCache opens the cache for this run's engine fingerprint: the caller's identity, the
@@ -175,7 +178,11 @@ func (c *resultCache) key(f loader.File, digest [32]byte, patch bool) cache.Key 
 // the same fingerprint takes its results from the cache; a file whose documents need the
 // whole tree's CRDs for their schema (or are CRDs) is always linted. A file the tree index
 // vouches for is not read at all unless its cached result must parse it again.
-func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, i int, f loader.File, schemas *schemaCheck, patch bool) fileResult {
+//
+// With later, a file that must be linted while the rules (or the schema catalogs) are not ready
+// yet is left for later (fileResult.later): the workers take the files the cache answers for
+// meanwhile, instead of waiting on the first file to lint.
+func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, i int, f loader.File, schemas *schemaCheck, patch, later bool) fileResult {
 	if c == nil || f.OSPath == loader.Stdin {
 		return l.lintFile(ctx, i, f, schemas, patch)
 	}
@@ -206,6 +213,10 @@ func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, i int, f lo
 			c.session.Drop(k) // did not decode: recomputed below, never trusted
 		}
 	}
+	if later && !l.ready(schemas) {
+		c.prepared.Do(func() { l.prepare(schemas) })
+		return fileResult{later: true} // its bytes are read again then
+	}
 	if data == nil {
 		if data, err = l.read(i, f); err != nil {
 			return fileResult{err: fmt.Errorf("read %s: %w", f.Display, err)}
@@ -221,6 +232,20 @@ func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, i int, f lo
 		}
 	}
 	return res
+}
+
+// ready reports whether linting a file would not wait: the rules are compiled, and the schema
+// catalogs read.
+func (l *Linter) ready(schemas *schemaCheck) bool {
+	return l.engine.Prepared() && (schemas == nil || schemas.validator.Loaded())
+}
+
+// prepare compiles the rules and reads the schema catalogs, each on a goroutine of its own.
+func (l *Linter) prepare(schemas *schemaCheck) {
+	go func() { _ = l.engine.Prepare() }() // an error shows when a file is linted
+	if schemas != nil {
+		go func() { _ = schemas.validator.Load() }()
+	}
 }
 
 // content returns the bytes of file i of the run (f) and their SHA-256, or only the digest (nil
@@ -376,13 +401,14 @@ func decodeResult(raw []byte) (r fileResult, n needs, err error) {
 			d.index = rd.Int()
 			d.findings = readFindings(rd)
 			if nf := rd.Len(); nf > 0 {
-				d.facts = make([]facts.Fact, nf)
-				for j := range d.facts {
-					d.facts[j] = facts.Fact{Pkg: rd.String(), Enc: rd.Blob()}
-					if err := facts.Check(d.facts[j].Enc); err != nil {
-						return fileResult{}, needs{}, err
-					}
+				// the facts stay encoded: the repo pass reads them only when its own cache
+				// entry misses (decodeFacts)
+				rest := rd.Rest()
+				for range nf {
+					rd.Blob() // the package
+					rd.Blob() // the fact
 				}
+				d.nFacts, d.factsRaw = nf, rest[:len(rest)-len(rd.Rest())]
 				if sum := rd.Blob(); len(sum) == len(d.factsSum) {
 					copy(d.factsSum[:], sum)
 				} else {
@@ -407,6 +433,34 @@ func decodeResult(raw []byte) (r fileResult, n needs, err error) {
 		return fileResult{}, needs{}, err
 	}
 	return r, n, nil
+}
+
+// decodeFacts returns the facts of a document: its own, or those its cached result keeps
+// encoded.
+func (d *docResult) decodeFacts() ([]facts.Fact, error) {
+	if d.factsRaw == nil {
+		return d.facts, nil
+	}
+	rd := cache.NewReader(d.factsRaw)
+	out := make([]facts.Fact, d.nFacts)
+	for j := range out {
+		out[j] = facts.Fact{Pkg: rd.String(), Enc: rd.Blob()}
+		if err := facts.Check(out[j].Enc); err != nil {
+			return nil, err
+		}
+	}
+	if err := rd.Done(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// factCount is how many facts the document has.
+func (d *docResult) factCount() int {
+	if d.factsRaw != nil {
+		return d.nFacts
+	}
+	return len(d.facts)
 }
 
 func writeFindings(w *cache.Writer, fs []finding.Finding) {

@@ -60,6 +60,18 @@ func TestEncodeResultSharesFacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// a decoded result keeps its facts encoded until they are asked for
+	for j := range got.docs {
+		d := &got.docs[j]
+		if d.facts != nil || d.factCount() != len(res.docs[j].facts) {
+			t.Errorf("document %d: %d facts decoded, %d counted; want none decoded, %d counted", j, len(d.facts), d.factCount(), len(res.docs[j].facts))
+		}
+		fs, err := d.decodeFacts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.facts, d.factsRaw, d.nFacts = fs, nil, 0
+	}
 	if !reflect.DeepEqual(got.docs, res.docs) || !reflect.DeepEqual(got.findings, res.findings) || got.documents != res.documents {
 		t.Errorf("decoded\n%+v\nwant\n%+v", got, res)
 	}

@@ -28,9 +28,11 @@ type cachedLinter struct {
 	render linter.RenderMode
 }
 
+// newCachedLinter lints with a lazy engine, as the CLI does with the cache: the rules compile
+// when the first file is to be linted, and the files met before are linted after the others.
 func newCachedLinter(t *testing.T, cfg *config.Config) cachedLinter {
 	t.Helper()
-	eng, err := engine.New(context.Background(), engine.Options{Config: cfg})
+	eng, err := engine.New(context.Background(), engine.Options{Config: cfg, Lazy: true})
 	require.NoError(t, err)
 	return cachedLinter{eng: eng, cfg: cfg}
 }

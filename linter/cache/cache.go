@@ -2,9 +2,11 @@
 // found by a key that hashes everything its value was computed from (a file's bytes and path
 // and the fingerprint of the engine that judged it), so an entry is never stale, only unused.
 //
-// The entries of one engine fingerprint live in one pack file, read whole when a run starts and
-// written again (to a temporary file, then renamed over the old one) when it ends; concurrent
-// runs therefore never see a partial pack, and the last writer wins. Every entry carries a
+// The entries of one engine fingerprint live in one pack file, read whole when a run starts.
+// When it ends, a run that only added entries appends them in one write; any other change
+// writes the pack again (to a temporary file, then renamed over the old one). A reader stops at
+// the first record that is not whole, so concurrent runs never see a partial entry, and the
+// last writer wins. Every entry carries a
 // checksum: a corrupt or truncated entry is a miss, never a value. The cache is bounded: a pack
 // keeps its most recently used entries up to the size cap, and the packs of other fingerprints
 // are removed, oldest first, when the directory outgrows the cap or when unused for MaxAge.
@@ -72,6 +74,11 @@ type Session struct {
 	// checked, used or dropped).
 	old map[Key]*record
 
+	// whole says the pack as read ends with a whole record: entries may be appended to it.
+	whole bool
+	// size is the pack's size as read.
+	size int64
+
 	mu    sync.Mutex
 	fresh map[Key][]byte // added by this run
 	bad   int            // old entries that failed their checksum or did not decode
@@ -108,7 +115,8 @@ func Open(dir, fingerprint string, opts Options) (*Session, error) {
 	}
 	raw, err := os.ReadFile(s.path)
 	if err == nil {
-		s.old = parse(raw, name)
+		s.old, s.whole = parse(raw, name)
+		s.size = int64(len(raw))
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read cache: %w", err)
 	}
@@ -122,11 +130,12 @@ func fingerprintName(fingerprint string) string {
 }
 
 // parse reads the records of a pack; it stops at the first record whose header does not fit
-// (a truncated pack keeps its whole records). Checksums are verified on Get.
-func parse(raw []byte, name string) map[Key]*record {
+// (a truncated pack keeps its whole records). whole says every byte of raw was a record.
+// Checksums are verified on Get.
+func parse(raw []byte, name string) (_ map[Key]*record, whole bool) {
 	head := magic + name + "\n"
 	if len(raw) < len(head) || string(raw[:len(head)]) != head {
-		return map[Key]*record{}
+		return map[Key]*record{}, false
 	}
 	raw = raw[len(head):]
 	// two passes: the records are counted first, so the map and the records are each allocated
@@ -162,7 +171,7 @@ func parse(raw []byte, name string) map[Key]*record {
 		out[k] = r
 		raw = raw[n:]
 	}
-	return out
+	return out, len(raw) == 0
 }
 
 func checksum(k Key, payload []byte) uint32 {
@@ -187,6 +196,18 @@ func (s *Session) Get(k Key) ([]byte, bool) {
 	defer s.mu.Unlock()
 	v, ok := s.fresh[k]
 	return v, ok
+}
+
+// Has reports whether an entry is stored under k, without reading it (Get may still find it
+// corrupt).
+func (s *Session) Has(k Key) bool {
+	if r, ok := s.old[k]; ok && !r.dropped.Load() {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.fresh[k]
+	return ok
 }
 
 // Put stores v under k. v must not change afterwards.
@@ -242,12 +263,18 @@ func (s *Session) Stats() Stats {
 func (s *Session) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.unchanged() {
+	if s.unchanged(0) {
 		now := time.Unix(s.now, 0)
 		if err := os.Chtimes(s.path, now, now); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("cache: %w", err)
 		}
 		return s.trim()
+	}
+	if s.appendable() {
+		if err := s.appendFresh(); err == nil {
+			return s.trim()
+		}
+		// the pack could not be appended to: it is written whole below
 	}
 	// An entry read from the pack keeps its stored checksum, whether or not this run verified
 	// it: a checksum computed afresh would vouch for bytes damaged on disk.
@@ -320,14 +347,14 @@ func (s *Session) Close() error {
 	return s.trim()
 }
 
-// unchanged reports whether the pack as read is the pack to write: the run added nothing, found
-// nothing corrupt, and no entry has aged out. (The pack fitted the cap when it was written.)
-// s.mu is held.
-func (s *Session) unchanged() bool {
-	if len(s.fresh) > 0 || s.bad > 0 {
+// unchanged reports whether the pack as read, with extra more bytes, keeps every entry: the run
+// added nothing (beyond the extra bytes), found nothing corrupt, and no entry has aged out or
+// falls outside the cap. s.mu is held.
+func (s *Session) unchanged(extra int64) bool {
+	if (extra == 0 && len(s.fresh) > 0) || s.bad > 0 {
 		return false
 	}
-	var size int64
+	size := extra
 	maxAge := int64(s.opts.MaxAge / time.Second)
 	for _, r := range s.old {
 		if r.dropped.Load() || (!r.hit.Load() && s.now-r.used > maxAge) {
@@ -336,6 +363,61 @@ func (s *Session) unchanged() bool {
 		size += int64(recordHeader + len(r.payload))
 	}
 	return size <= s.opts.MaxBytes
+}
+
+// appendable reports whether the entries this run added can be appended to the pack as read:
+// it ends with a whole record, and with them it keeps every entry (see unchanged). A run that
+// changes a few files then writes their entries, not the whole pack again. s.mu is held.
+func (s *Session) appendable() bool {
+	if !s.whole || len(s.fresh) == 0 {
+		return false
+	}
+	var extra int64
+	for k, v := range s.fresh {
+		if _, dup := s.old[k]; dup {
+			return false
+		}
+		extra += int64(recordHeader + len(v))
+	}
+	return s.unchanged(extra)
+}
+
+// appendFresh appends the entries this run added to the pack, in one write: a concurrent reader
+// sees whole records before it (a record cut short at the end of what it reads is not one),
+// and a concurrent run's append or rewrite loses these entries at worst. The entries read keep
+// their last use as written (only a rewrite refreshes it). s.mu is held.
+func (s *Session) appendFresh() error {
+	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	if fi, err := f.Stat(); err != nil || fi.Size() != s.size {
+		f.Close()
+		return errors.New("cache: the pack changed since it was read") // written whole instead
+	}
+	keys := make([]Key, 0, len(s.fresh))
+	for k := range s.fresh {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return string(keys[i][:]) < string(keys[j][:]) })
+	var buf []byte
+	for _, k := range keys {
+		buf = appendRecord(buf, k, s.now, s.fresh[k], checksum(k, s.fresh[k]))
+	}
+	if _, err := f.Write(buf); err != nil {
+		f.Close()
+		return fmt.Errorf("cache: %w", err)
+	}
+	return f.Close()
+}
+
+// appendRecord appends one record of a pack to buf.
+func appendRecord(buf []byte, k Key, used int64, payload []byte, sum uint32) []byte {
+	buf = append(buf, k[:]...)
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(used))
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(payload)))
+	buf = binary.LittleEndian.AppendUint32(buf, sum)
+	return append(buf, payload...)
 }
 
 // trim removes other packs that are older than MaxAge or that do not fit the cap beside the

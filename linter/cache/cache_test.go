@@ -286,12 +286,21 @@ func TestRewriteKeepsDamageDetectable(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// an entry of three weeks ago, unused: the next run that adds one writes the pack whole
+	// (x ages out) instead of appending to it
+	old := open(t, dir, "fp", Options{Now: func() time.Time { return time.Now().Add(-21 * 24 * time.Hour) }})
+	old.Put(key("x"), []byte("old"))
+	closeSession(t, old)
 	s := open(t, dir, "fp", Options{})
 	if _, ok := s.Get(key("b")); !ok {
 		t.Fatal("b lost")
 	}
 	s.Put(key("c"), []byte("a new entry: the pack is rewritten")) // a is neither read nor dropped
+	ino := inode(t, path)
 	closeSession(t, s)
+	if os.SameFile(inode(t, path), ino) {
+		t.Fatal("the pack was not written whole")
+	}
 
 	s = open(t, dir, "fp", Options{})
 	if v, ok := s.Get(key("a")); ok {
@@ -300,6 +309,58 @@ func TestRewriteKeepsDamageDetectable(t *testing.T) {
 	for _, k := range []string{"b", "c"} {
 		if _, ok := s.Get(key(k)); !ok {
 			t.Errorf("%s lost", k)
+		}
+	}
+}
+
+// TestAppendsFreshEntries: a run that only adds entries appends them to the pack (its bytes are
+// kept, the file is the same), and the next run reads them all.
+func TestAppendsFreshEntries(t *testing.T) {
+	dir := t.TempDir()
+	path := packOf(t, dir, map[string]string{"a": "1"})
+	before, _ := os.ReadFile(path)
+	ino := inode(t, path)
+	s := open(t, dir, "fp", Options{})
+	s.Get(key("a"))
+	s.Put(key("b"), []byte("2"))
+	s.Put(key("c"), []byte("3"))
+	closeSession(t, s)
+	after, _ := os.ReadFile(path)
+	if !bytes.HasPrefix(after, before) || len(after) != len(before)+2*(recordHeader+1) || !os.SameFile(inode(t, path), ino) {
+		t.Fatalf("the pack was not appended to: %d bytes before, %d after", len(before), len(after))
+	}
+	s = open(t, dir, "fp", Options{})
+	for k, want := range map[string]string{"a": "1", "b": "2", "c": "3"} {
+		if got, ok := s.Get(key(k)); !ok || string(got) != want {
+			t.Errorf("Get(%s) = %q, %v; want %q", k, got, ok, want)
+		}
+	}
+	closeSession(t, s)
+}
+
+// TestDamagedTailIsRewritten: a pack whose end is not a whole record (a write cut short) is
+// written whole, not appended to after the damage, where no reader would find the new entries.
+func TestDamagedTailIsRewritten(t *testing.T) {
+	dir := t.TempDir()
+	path := packOf(t, dir, map[string]string{"a": "1"})
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("a record cut short")); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	s := open(t, dir, "fp", Options{})
+	s.Put(key("b"), []byte("2"))
+	closeSession(t, s)
+	s = open(t, dir, "fp", Options{})
+	if !s.whole {
+		t.Error("the damaged tail is still there")
+	}
+	for k, want := range map[string]string{"a": "1", "b": "2"} {
+		if got, ok := s.Get(key(k)); !ok || string(got) != want {
+			t.Errorf("Get(%s) = %q, %v; want %q", k, got, ok, want)
 		}
 	}
 }

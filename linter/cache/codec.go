@@ -190,6 +190,9 @@ func (r *Reader) String() string { return string(r.bytes()) }
 // which the caller must not change while the result is in use.
 func (r *Reader) Blob() []byte { return r.bytes() }
 
+// Rest is what is left to read. It is not a copy.
+func (r *Reader) Rest() []byte { return r.buf }
+
 // Skip reads past a value written by Writer.Value without building it: a check that the
 // value is whole.
 func (r *Reader) Skip() {

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
@@ -47,8 +48,9 @@ type Engine struct {
 	rules     []*Rule
 
 	// ready compiles the rules and prepares the queries on its first call: in New, or, with
-	// Options.Lazy, on the first evaluation.
-	ready func() (*compiled, error)
+	// Options.Lazy, on the first evaluation. prepared says it has returned.
+	ready    func() (*compiled, error)
+	prepared atomic.Bool
 }
 
 // compiled is what evaluation needs: the compiled rules and their prepared queries.
@@ -184,7 +186,10 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		e.byPackage[r.Package] = r
 	}
 	ctx = context.WithoutCancel(ctx) // a lazy compile outlives New's caller
-	e.ready = sync.OnceValues(func() (*compiled, error) { return compile(ctx, opts.PolicyDirs, cfg, rules, e.byPackage) })
+	e.ready = sync.OnceValues(func() (*compiled, error) {
+		defer e.prepared.Store(true)
+		return compile(ctx, opts.PolicyDirs, cfg, rules, e.byPackage)
+	})
 	if !opts.Lazy {
 		if _, err := e.ready(); err != nil {
 			return nil, err
@@ -198,6 +203,10 @@ func (e *Engine) Prepare() error {
 	_, err := e.ready()
 	return err
 }
+
+// Prepared reports, without waiting, whether the rules are compiled (or failed to): an
+// evaluation would not wait for them.
+func (e *Engine) Prepared() bool { return e.prepared.Load() }
 
 // compile compiles the embedded rules plus policyDirs and prepares the queries of rules.
 func compile(ctx context.Context, policyDirs []string, cfg *config.Config, rules []*Rule, byPackage map[string]*Rule) (*compiled, error) {

@@ -81,9 +81,11 @@ type Validator struct {
 	kubeVersion string
 	fluxVersion string
 
-	// once reads the catalogs (into compiler and index) on first use; loadErr is its failure.
+	// once reads the catalogs (into compiler and index) on first use; loadErr is its failure;
+	// done says it has returned.
 	once    sync.Once
 	loadErr error
+	done    atomic.Bool
 
 	mu       sync.Mutex // serialises compilation and AddCRD
 	compiler *jsonschema.Compiler
@@ -117,9 +119,21 @@ func New(opts Options) (*Validator, error) {
 	return &Validator{kubeVersion: kube, fluxVersion: flux}, nil
 }
 
+// Load reads the catalogs now, if they are not yet (New leaves them for the first use).
+func (v *Validator) Load() error {
+	_, err := v.loaded()
+	return err
+}
+
+// Loaded reports, without waiting, whether the catalogs are read (or failed to be).
+func (v *Validator) Loaded() bool { return v.done.Load() }
+
 // loaded returns the index, reading the catalogs the first time.
 func (v *Validator) loaded() (*index, error) {
-	v.once.Do(func() { v.loadErr = v.read() })
+	v.once.Do(func() {
+		defer v.done.Store(true)
+		v.loadErr = v.read()
+	})
 	if v.loadErr != nil {
 		return nil, v.loadErr
 	}

@@ -256,7 +256,7 @@ func (ix *Index) Close() error {
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if !ix.damaged && len(ix.newDirs) == 0 && len(ix.newFiles) == 0 && allUsed(ix.oldDirs) && allUsed(ix.oldFiles) {
+	if !ix.damaged && ix.changes()*rewriteEvery < len(ix.oldDirs)+len(ix.oldFiles) {
 		now := time.Now()
 		_ = os.Chtimes(ix.path, now, now) // in use: not trimmed
 		return ix.trim()
@@ -284,14 +284,27 @@ func (ix *Index) Close() error {
 	return ix.trim()
 }
 
-// allUsed reports whether this run used every record read.
-func allUsed[R interface{ isUsed() bool }](m map[string]R) bool {
+// rewriteEvery: the index is written again when this run changed at least one record in
+// rewriteEvery (recorded, or read and not used). Below that the index is kept as it is: the
+// next run reads again the few files and directories whose records no longer hold (a file is
+// still found in the result cache by its digest), which costs less than writing an index of
+// 75,000 records after a run that changed one file.
+const rewriteEvery = 500
+
+// changes counts the records this run recorded, and the records read that it did not use.
+func (ix *Index) changes() int {
+	return len(ix.newDirs) + len(ix.newFiles) + unused(ix.oldDirs) + unused(ix.oldFiles)
+}
+
+// unused counts the records read that this run did not use.
+func unused[R interface{ isUsed() bool }](m map[string]R) int {
+	n := 0
 	for _, r := range m {
 		if !r.isUsed() {
-			return false
+			n++
 		}
 	}
-	return true
+	return n
 }
 
 func (r *dirRecord) isUsed() bool  { return r.used.Load() }

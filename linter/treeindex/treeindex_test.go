@@ -232,3 +232,30 @@ func TestStaleIndexStopsAsking(t *testing.T) {
 		})
 	}
 }
+
+// TestFewChangesKeepTheIndex: a run that changes few records of a large index does not write it
+// again; the next run reads the changed file again (and finds the rest unchanged).
+func TestFewChangesKeepTheIndex(t *testing.T) {
+	needStat(t)
+	cacheDir, tree := t.TempDir(), t.TempDir()
+	for i := range 1200 {
+		write(t, filepath.Join(tree, fmt.Sprintf("f%04d.yaml", i)), fmt.Sprintf("n: %d\n", i))
+	}
+	_, read, _ := run(t, cacheDir, tree, later())
+	require.Len(t, read, 1200)
+	idx, err := filepath.Glob(filepath.Join(cacheDir, "trees", "*.index"))
+	require.NoError(t, err)
+	require.Len(t, idx, 1)
+	before, err := os.Stat(idx[0])
+	require.NoError(t, err)
+
+	write(t, filepath.Join(tree, "f0007.yaml"), "n: 7, edited\n")
+	_, read, _ = run(t, cacheDir, tree, later())
+	assert.Equal(t, []string{"f0007.yaml"}, read)
+	after, err := os.Stat(idx[0])
+	require.NoError(t, err)
+	assert.True(t, os.SameFile(before, after), "one change in 1,201 records: the index is kept")
+	_, read, stats := run(t, cacheDir, tree, later())
+	assert.Equal(t, []string{"f0007.yaml"}, read, "its record did not hold: read again")
+	assert.Equal(t, 1199, stats.Files)
+}
