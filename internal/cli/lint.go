@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -249,16 +250,27 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	if err != nil {
 		return err
 	}
-	var ix *treeindex.Index // nil without the cache: its methods then read the tree
+	// the tree index: an unchanged directory is not listed again, an unchanged file not read. It
+	// is read on its own goroutine while the configuration loads; index waits for it (nil
+	// without the cache: its methods then read the tree).
+	index := func() *treeindex.Index { return nil }
 	if cacheOpts != nil {
-		// the tree index: an unchanged directory is not listed again, an unchanged file not read
-		var openErr error
-		if ix, openErr = treeindex.Open(cacheOpts.Dir, indexScope(cacheOpts.Identity, f.root, paths), time.Now()); openErr != nil {
-			fmt.Fprintf(streams.Err, "ova-lint: warning: result cache: %v\n", openErr)
-		}
-		cacheOpts.Index = ix
+		opened := make(chan *treeindex.Index, 1)
+		start := time.Now()
+		go func() {
+			ix, err := treeindex.Open(cacheOpts.Dir, indexScope(cacheOpts.Identity, f.root, paths), start)
+			if err != nil {
+				fmt.Fprintf(streams.Err, "ova-lint: warning: result cache: %v\n", err)
+			}
+			opened <- ix
+		}()
+		index = sync.OnceValue(func() *treeindex.Index {
+			ix := <-opened
+			cacheOpts.Index = ix
+			return ix
+		})
 		defer func() {
-			if err := ix.Close(); err != nil {
+			if err := index().Close(); err != nil {
 				fmt.Fprintf(streams.Err, "ova-lint: warning: result cache: %v\n", err)
 			}
 		}()
@@ -274,6 +286,7 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		compiled   func() (*engine.Engine, error)
 	)
 	if f.changed {
+		index()
 		cfg, schemaOpts, files, err = f.selectChanged(cmd, paths)
 	} else {
 		if len(paths) == 0 {
@@ -295,7 +308,7 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		if err == nil {
 			// the rules compile while the tree is walked
 			compiled = f.compile(ctx, cfg)
-			if walked, err = loader.WalkWith(ctx, f.root, paths, cfg.Exclude, ix.ReadDir); err != nil {
+			if walked, err = loader.WalkWith(ctx, f.root, paths, cfg.Exclude, index().ReadDir); err != nil {
 				err = command.Usage("%v", err)
 			}
 			linted = walked.Files

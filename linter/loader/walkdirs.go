@@ -15,7 +15,6 @@ import (
 // skipped is what a filepath.WalkDir over the tree would list and skip.
 type treeWalk struct {
 	ctx      context.Context
-	cwd      string
 	rootDisp string
 	excludes []string
 	readDir  ReadDirFunc
@@ -23,7 +22,7 @@ type treeWalk struct {
 	wg       sync.WaitGroup
 
 	mu      sync.Mutex
-	files   []File
+	chunks  [][]File // the files of each directory; joined once at the end
 	skipped int
 	// errPath and err are the failure of the first directory in path order that could not be
 	// read, so the error does not depend on scheduling.
@@ -33,23 +32,57 @@ type treeWalk struct {
 
 // walkTree walks the directory p, whose path relative to the repository root is prefix.
 func walkTree(ctx context.Context, cwd, rootDisplay, p, prefix string, excludes []string, readDir ReadDirFunc) ([]File, int, error) {
-	w := &treeWalk{ctx: ctx, cwd: cwd, rootDisp: rootDisplay, excludes: excludes, readDir: readDir, sem: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
+	w := &treeWalk{ctx: ctx, rootDisp: rootDisplay, excludes: excludes, readDir: readDir, sem: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
 	base := filepath.Base(p)
 	// the argument itself may be a chart's charts/ (skipped) or templates/ (Go templates)
 	if base == "charts" && isChart(filepath.Dir(p)) {
 		return nil, 0, nil
 	}
-	w.dir(p, prefix, base == "templates" && isChart(filepath.Dir(p)))
+	p = filepath.Clean(p) // every path below is then joinPath of a clean directory
+	w.dir(p, prefix, display(cwd, p), base == "templates" && isChart(filepath.Dir(p)))
 	w.wg.Wait()
 	if w.err == nil {
 		w.err = ctx.Err()
 	}
-	return w.files, w.skipped, w.err
+	n := 0
+	for _, c := range w.chunks {
+		n += len(c)
+	}
+	files := make([]File, 0, n)
+	for _, c := range w.chunks {
+		files = append(files, c...)
+	}
+	return files, w.skipped, w.err
 }
 
-// dir lists one directory: its YAML files, and its subdirectories on a free goroutine (or on
-// this one when none is free). templates says the directory lies in a chart's templates/.
-func (w *treeWalk) dir(osPath, rel string, templates bool) {
+// joinPath is filepath.Join(dir, name) for a clean dir and an entry name (no separator, not
+// "." or ".."), without Join's Clean: a walk joins every path of the tree.
+func joinPath(dir, name string) string {
+	switch {
+	case dir == ".":
+		return name
+	case strings.HasSuffix(dir, string(filepath.Separator)): // a file system root
+		return dir + name
+	}
+	return dir + string(filepath.Separator) + name
+}
+
+// joinDisplay is the display path of entry name of the directory displayed as dir (display of
+// the joined path, without its Abs and Rel).
+func joinDisplay(dir, name string) string {
+	switch {
+	case dir == ".":
+		return name
+	case strings.HasSuffix(dir, "/"): // a file system root
+		return dir + name
+	}
+	return dir + "/" + name
+}
+
+// dir lists one directory (displayed as disp): its YAML files, and its subdirectories on a free
+// goroutine (or on this one when none is free). templates says the directory lies in a chart's
+// templates/.
+func (w *treeWalk) dir(osPath, rel, disp string, templates bool) {
 	if w.ctx.Err() != nil {
 		return
 	}
@@ -60,10 +93,9 @@ func (w *treeWalk) dir(osPath, rel string, templates bool) {
 	}
 	var files []File
 	skipped := 0
-	dirDisp := "" // display(w.cwd, osPath), when a file needs it: a child's is this and its name
 	for _, d := range entries {
 		name := d.Name()
-		childOS := filepath.Join(osPath, name)
+		childOS := joinPath(osPath, name)
 		childRel := name
 		if rel != "." {
 			childRel = rel + "/" + name
@@ -77,16 +109,17 @@ func (w *treeWalk) dir(osPath, rel string, templates bool) {
 				continue
 			}
 			inTemplates := templates || (name == "templates" && isChart(osPath))
+			childDisp := joinDisplay(disp, name)
 			select {
 			case w.sem <- struct{}{}:
 				w.wg.Add(1)
 				go func() {
 					defer w.wg.Done()
 					defer func() { <-w.sem }()
-					w.dir(childOS, childRel, inTemplates)
+					w.dir(childOS, childRel, childDisp, inTemplates)
 				}()
 			default:
-				w.dir(childOS, childRel, inTemplates)
+				w.dir(childOS, childRel, childDisp, inTemplates)
 			}
 			continue
 		}
@@ -97,20 +130,12 @@ func (w *treeWalk) dir(osPath, rel string, templates bool) {
 			skipped++
 			continue
 		}
-		if dirDisp == "" {
-			dirDisp = display(w.cwd, osPath)
-		}
-		disp := name
-		switch {
-		case strings.HasSuffix(dirDisp, "/"): // a file system root
-			disp = dirDisp + name
-		case dirDisp != ".":
-			disp = dirDisp + "/" + name
-		}
-		files = append(files, File{OSPath: childOS, Display: disp, Rel: childRel, Root: w.rootDisp})
+		files = append(files, File{OSPath: childOS, Display: joinDisplay(disp, name), Rel: childRel, Root: w.rootDisp})
 	}
 	w.mu.Lock()
-	w.files = append(w.files, files...)
+	if len(files) > 0 {
+		w.chunks = append(w.chunks, files)
+	}
 	w.skipped += skipped
 	w.mu.Unlock()
 }

@@ -71,6 +71,7 @@ type dirRecord struct {
 }
 
 type entry struct {
+	dir  string // the directory's path: an *entry is the fs.DirEntry ReadDir returns
 	name string
 	typ  fs.FileMode
 }
@@ -165,8 +166,8 @@ func (ix *Index) ReadDir(osPath string) ([]fs.DirEntry, error) {
 			r.used.Store(true)
 			ix.dirHits.Add(1)
 			out := make([]fs.DirEntry, len(r.entries))
-			for i, e := range r.entries {
-				out[i] = dirEntry{dir: osPath, e: e}
+			for i := range r.entries {
+				out[i] = &r.entries[i]
 			}
 			return out, nil
 		}
@@ -178,7 +179,7 @@ func (ix *Index) ReadDir(osPath string) ([]fs.DirEntry, error) {
 	}
 	r := &dirRecord{stat: st, entries: make([]entry, len(des))}
 	for i, d := range des {
-		r.entries[i] = entry{name: d.Name(), typ: d.Type()}
+		r.entries[i] = entry{dir: osPath, name: d.Name(), typ: d.Type()}
 	}
 	ix.mu.Lock()
 	ix.newDirs[osPath] = r
@@ -203,17 +204,12 @@ func readDir(osPath string) ([]fs.DirEntry, Stat, error) {
 	return des, st, err
 }
 
-// dirEntry is a recorded directory entry.
-type dirEntry struct {
-	dir string
-	e   entry
-}
-
-func (d dirEntry) Name() string               { return d.e.name }
-func (d dirEntry) IsDir() bool                { return d.e.typ.IsDir() }
-func (d dirEntry) Type() fs.FileMode          { return d.e.typ }
-func (d dirEntry) Info() (fs.FileInfo, error) { return os.Lstat(filepath.Join(d.dir, d.e.name)) }
-func (d dirEntry) String() string             { return fs.FormatDirEntry(d) }
+// *entry is a recorded directory entry, as ReadDir returns it (no allocation per entry).
+func (e *entry) Name() string               { return e.name }
+func (e *entry) IsDir() bool                { return e.typ.IsDir() }
+func (e *entry) Type() fs.FileMode          { return e.typ }
+func (e *entry) Info() (fs.FileInfo, error) { return os.Lstat(filepath.Join(e.dir, e.name)) }
+func (e *entry) String() string             { return fs.FormatDirEntry(e) }
 
 // Lookup returns what was recorded for osPath when the file's stat still holds (ok). It takes
 // no stat when nothing was recorded for the file.
@@ -462,7 +458,7 @@ func (ix *Index) parse(raw []byte) bool {
 			rec.entries = slab[len(slab) : len(slab)+ne : len(slab)+ne]
 			slab = slab[:len(slab)+ne]
 			for j := range rec.entries {
-				rec.entries[j] = entry{name: str(r), typ: fs.FileMode(r.Int())}
+				rec.entries[j] = entry{dir: p, name: str(r), typ: fs.FileMode(r.Int())}
 			}
 		}
 		ix.oldDirs[p] = rec
