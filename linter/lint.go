@@ -254,11 +254,11 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 	patches, roots := kustomizeLayout(tree.Root, files)
 	results := make([]fileResult, len(files))
 	rc := l.openCache(fluxVersion, fluxSource, l.opts.Render != RenderOff && !tree.Partial)
-	if l.willLint(rc, files, patches) { // meanwhile the cache answers for the other files
+	if lint, few := l.willLint(rc, files, patches); lint { // meanwhile the cache answers for the other files
 		if rc != nil {
-			rc.prepared.Do(func() { l.prepare(schemas) })
+			rc.prepared.Do(func() { l.prepare(schemas, few) })
 		} else {
-			l.prepare(schemas)
+			l.prepare(schemas, nil)
 		}
 	}
 	l.parallel(ctx, len(files), func(i int) {
@@ -440,22 +440,28 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 // willLint reports whether the file pass is likely to lint a file rather than take its results
 // from the cache: there is no cache, no pre-scan (it tells which files the tree index vouched
 // for), or a file the pre-scan read has no entry. (A file the index vouched for is found by its
-// recorded digest.)
-func (l *Linter) willLint(rc *resultCache, files []loader.File, patches map[string]bool) bool {
+// recorded digest.) few lists those files when they are no more than fewFiles.
+func (l *Linter) willLint(rc *resultCache, files []loader.File, patches map[string]bool) (lint bool, few []loader.File) {
 	p := l.preread
 	if rc == nil || p == nil || len(p.paths) != len(files) {
-		return true
+		return true, nil
 	}
 	for i, f := range files {
 		if p.known[i] && p.data[i].Load() == nil {
 			continue // vouched for by the index
 		}
 		if !p.known[i] || !rc.session.Has(rc.key(f, p.digests[i], patches[f.Rel])) {
-			return true
+			if len(few) == fewFiles {
+				return true, nil
+			}
+			few = append(few, f)
 		}
 	}
-	return false
+	return len(few) > 0, few
 }
+
+// fewFiles bounds the files whose schemas are compiled ahead (see prepare).
+const fewFiles = 16
 
 // parallel runs do(0..n-1) on the workers. Each worker takes the next index from a shared
 // counter: a channel hand-off per item costs more than a cached file's whole work.

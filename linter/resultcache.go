@@ -214,7 +214,7 @@ func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, i int, f lo
 		}
 	}
 	if later && !l.ready(schemas) {
-		c.prepared.Do(func() { l.prepare(schemas) })
+		c.prepared.Do(func() { l.prepare(schemas, nil) })
 		return fileResult{later: true} // its bytes are read again then
 	}
 	if data == nil {
@@ -241,11 +241,30 @@ func (l *Linter) ready(schemas *schemaCheck) bool {
 }
 
 // prepare compiles the rules and reads the schema catalogs, each on a goroutine of its own.
-func (l *Linter) prepare(schemas *schemaCheck) {
+// The schemas of the objects in files (the few a warm run will lint) are compiled ahead as
+// well: compiling a large schema costs as much as the rules.
+func (l *Linter) prepare(schemas *schemaCheck, files []loader.File) {
 	go func() { _ = l.engine.Prepare() }() // an error shows when a file is linted
-	if schemas != nil {
-		go func() { _ = schemas.validator.Load() }()
+	if schemas == nil {
+		return
 	}
+	go func() {
+		if schemas.validator.Load() != nil {
+			return
+		}
+		for _, f := range files {
+			data, err := loader.ReadFile(f.OSPath, l.opts.Limits)
+			if err != nil {
+				continue // the lint reports it
+			}
+			docs, _ := loader.Parse(data, l.opts.Limits)
+			for _, d := range docs {
+				if m, ok := d.Object.(map[string]any); ok {
+					schemas.validator.Precompile(m)
+				}
+			}
+		}
+	}()
 }
 
 // content returns the bytes of file i of the run (f) and their SHA-256, or only the digest (nil

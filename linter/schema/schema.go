@@ -264,6 +264,20 @@ func (v *Validator) Validate(obj map[string]any) ([]Error, error) {
 	return v.validateURL(url, obj)
 }
 
+// Precompile compiles the schema Validate would use for obj, so that a later Validate does not
+// wait for it; an object of no known kind is ignored.
+func (v *Validator) Precompile(obj map[string]any) {
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	idx, err := v.loaded()
+	if err != nil {
+		return
+	}
+	if url, ok := idx.kinds[convert.KindKey(apiVersion, kind)]; ok {
+		_, _ = v.schema(url) // an error shows when the object is validated
+	}
+}
+
 // ValidateKustomization validates a kustomize kustomization file
 // (kustomization.yaml, .yml or Kustomization), which is kustomize
 // configuration, not a cluster object: apiVersion and kind may be absent,

@@ -446,3 +446,23 @@ func TestNewReadsCatalogsOnFirstUse(t *testing.T) {
 		t.Fatal("New accepted an unsupported Kubernetes version")
 	}
 }
+
+// TestPrecompile: Precompile compiles the schema of an object's kind ahead of Validate, and
+// ignores an object of no known kind.
+func TestPrecompile(t *testing.T) {
+	v, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Precompile(map[string]any{"apiVersion": "example.org/v1", "kind": "Unknown"})
+	v.Precompile(map[string]any{"apiVersion": "apps/v1", "kind": "Deployment"})
+	idx, err := v.loaded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	v.compiled.Range(func(any, any) bool { n++; return true })
+	if _, ok := v.compiled.Load(idx.kinds["apps/v1/Deployment"]); !ok || n != 1 {
+		t.Errorf("compiled %d schemas, Deployment's among them: %v; want only it", n, ok)
+	}
+}
