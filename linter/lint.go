@@ -236,6 +236,8 @@ func (l *Linter) LintFiles(ctx context.Context, files []loader.File, skipped int
 // Flux graph builds and renders from it, then the repo-scope rules over all of it.
 func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, error) {
 	files := append(append([]loader.File{}, tree.Files...), tree.Context...)
+	opened := make(chan *resultCache, 1) // the cache's pack is read meanwhile
+	go func() { opened <- l.openCache(l.opts.Render != RenderOff && !tree.Partial) }()
 	// the Flux version: the user's, else what the tree pins, else the profile's (fluxversion.go)
 	l, fluxVersion, fluxSource := l.resolveFluxVersion(ctx, files)
 	var validator *schema.Validator
@@ -253,7 +255,7 @@ func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, erro
 	}
 	patches, roots := kustomizeLayout(tree.Root, files)
 	results := make([]fileResult, len(files))
-	rc := l.openCache(fluxVersion, fluxSource, l.opts.Render != RenderOff && !tree.Partial)
+	rc := (<-opened).seal(l, fluxVersion, fluxSource)
 	if lint, few := l.willLint(rc, files, patches); lint { // meanwhile the cache answers for the other files
 		if rc != nil {
 			rc.prepared.Do(func() { l.prepare(schemas, few) })

@@ -85,11 +85,13 @@ type resultCache struct {
 	prepared sync.Once
 }
 
-// openCache opens the cache for this run's engine fingerprint: the caller's identity, the
-// embedded rules, the rule catalogue as configured, the whole effective configuration, the
-// Flux version and where it came from, the schema catalogue options and the loader's limits.
-// It returns nil when the cache is off or cannot be used (the run is then uncached).
-func (l *Linter) openCache(fluxVersion, fluxSource string, graph bool) *resultCache {
+// openCache opens the cache of this run's engine: its pack is that of the caller's identity, the
+// embedded rules, the rule catalogue as configured, the whole configuration, the schema catalogue
+// options and the loader's limits, as the run starts; seal then adds the Flux version the tree
+// pins (and what it changed) to the fingerprint of every key. The pack is so read while the
+// pre-scan looks for that version. It returns nil when the cache is off or cannot be used (the
+// run is then uncached).
+func (l *Linter) openCache(graph bool) *resultCache {
 	co := l.opts.Cache
 	if co == nil || co.Dir == "" {
 		return nil
@@ -104,13 +106,8 @@ func (l *Linter) openCache(fluxVersion, fluxSource string, graph bool) *resultCa
 	if err := hashTree(h, policies.FS); err != nil {
 		return fail(fmt.Errorf("cache fingerprint: %w", err))
 	}
-	parts := []any{l.engine.Rules(), l.cfg, l.cfg.FluxVersionFrom, fluxVersion, fluxSource, l.opts.Schema, l.opts.Limits}
-	for _, p := range parts {
-		b, err := json.Marshal(p)
-		if err != nil {
-			return fail(fmt.Errorf("cache fingerprint: %w", err))
-		}
-		h.Bytes(b)
+	if err := hashJSON(h, l.engine.Rules(), l.cfg, l.cfg.FluxVersionFrom, l.opts.Schema, l.opts.Limits); err != nil {
+		return fail(err)
 	}
 	fp := h.Sum()
 	s, err := cache.Open(co.Dir, fp.String(), cache.Options{MaxBytes: co.MaxBytes})
@@ -118,6 +115,38 @@ func (l *Linter) openCache(fluxVersion, fluxSource string, graph bool) *resultCa
 		return fail(err)
 	}
 	return &resultCache{session: s, fingerprint: fp[:], report: co.Report, graph: graph}
+}
+
+// seal adds to the fingerprint of every key what the Flux version the tree pins decided: the
+// version and where it came from, and the configuration and schema options it set (l is the
+// run's linter after resolveFluxVersion). A nil cache stays nil.
+func (c *resultCache) seal(l *Linter, fluxVersion, fluxSource string) *resultCache {
+	if c == nil {
+		return nil
+	}
+	h := cache.NewHasher().Bytes(c.fingerprint)
+	if err := hashJSON(h, fluxVersion, fluxSource, l.cfg, l.opts.Schema); err != nil {
+		c.session.Close() // nothing was read or added: only marked used
+		if c.report != nil {
+			c.report(cache.Stats{}, err)
+		}
+		return nil
+	}
+	fp := h.Sum()
+	c.fingerprint = fp[:]
+	return c
+}
+
+// hashJSON adds the JSON of each part to h.
+func hashJSON(h *cache.Hasher, parts ...any) error {
+	for _, p := range parts {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("cache fingerprint: %w", err)
+		}
+		h.Bytes(b)
+	}
+	return nil
 }
 
 // ExecutableIdentity is the running executable's path, size and modification time: what tells
