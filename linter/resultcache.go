@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/openova-io/ova-lint/linter/cache"
 	"github.com/openova-io/ova-lint/linter/facts"
@@ -83,7 +84,13 @@ type resultCache struct {
 	graph bool
 	// prepared starts compiling the rules and reading the schema catalogs, once.
 	prepared sync.Once
+	// deferred counts the files left until the rules are ready (at most maxLater: a run that
+	// lints every file, the first one, waits for them rather than hold more bytes).
+	deferred atomic.Int64
 }
+
+// maxLater bounds the files a run leaves until the rules are ready.
+const maxLater = 64
 
 // openCache opens the cache of this run's engine: its pack is that of the caller's identity, the
 // embedded rules, the rule catalogue as configured, the whole configuration, the schema catalogue
@@ -242,9 +249,12 @@ func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, i int, f lo
 			c.session.Drop(k) // did not decode: recomputed below, never trusted
 		}
 	}
-	if later && !l.ready(schemas) {
+	if later && !l.ready(schemas) && c.deferred.Add(1) <= maxLater {
 		c.prepared.Do(func() { l.prepare(schemas, nil) })
-		return fileResult{later: true} // its bytes are read again then
+		if data != nil && l.preread.has(i, f.OSPath) && l.preread.known[i] && sha256.Sum256(data) == l.preread.digests[i] {
+			l.preread.data[i].Store(&data) // taken again then
+		}
+		return fileResult{later: true}
 	}
 	if data == nil {
 		if data, err = l.read(i, f); err != nil {

@@ -85,8 +85,10 @@ func (f *lintFlags) cacheOptions(streams IO) (*linter.CacheOptions, error) {
 
 // compile builds the engine of cfg on another goroutine; the returned func waits for it. With
 // the result cache the engine is lazy: a run whose results all come from the cache never
-// compiles the rules (the linter starts compiling them once it sees files to lint).
-func (f *lintFlags) compile(ctx context.Context, cfg *config.Config) func() (*engine.Engine, error) {
+// compiles the rules (the linter starts compiling them once it sees files to lint), unless the
+// tree index is empty (a first run lints every file: the rules compile while the tree is
+// walked).
+func (f *lintFlags) compile(ctx context.Context, cfg *config.Config, index func() *treeindex.Index) func() (*engine.Engine, error) {
 	type built struct {
 		eng *engine.Engine
 		err error
@@ -94,6 +96,9 @@ func (f *lintFlags) compile(ctx context.Context, cfg *config.Config) func() (*en
 	done := make(chan built, 1)
 	go func() {
 		eng, err := engine.New(ctx, engine.Options{PolicyDirs: f.PolicyDirs, Config: cfg, Lazy: !f.noCache})
+		if err == nil && !f.noCache && index().Empty() {
+			err = eng.Prepare()
+		}
 		done <- built{eng, err}
 	}()
 	return func() (*engine.Engine, error) {
@@ -307,7 +312,7 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 		}
 		if err == nil {
 			// the rules compile while the tree is walked
-			compiled = f.compile(ctx, cfg)
+			compiled = f.compile(ctx, cfg, index)
 			if walked, err = loader.WalkWith(ctx, f.root, paths, cfg.Exclude, index().ReadDir); err != nil {
 				err = command.Usage("%v", err)
 			}
@@ -319,7 +324,7 @@ func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error
 	}
 
 	if compiled == nil {
-		compiled = f.compile(ctx, cfg)
+		compiled = f.compile(ctx, cfg, index)
 	}
 	eng, err := compiled()
 	if err != nil {

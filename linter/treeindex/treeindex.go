@@ -124,6 +124,12 @@ func Open(dir, scope string, start time.Time) (*Index, error) {
 	return ix, nil
 }
 
+// Empty reports whether the index holds no record of an earlier run (a first run, or a damaged
+// index): the run will read every file. A nil Index is empty.
+func (ix *Index) Empty() bool {
+	return ix == nil || len(ix.oldDirs)+len(ix.oldFiles) == 0
+}
+
 // Stats says how many directories and files the index answered for, and whether the index
 // read was damaged.
 type Stats struct {
