@@ -237,7 +237,8 @@ func (l *Linter) LintFiles(ctx context.Context, files []loader.File, skipped int
 func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, error) {
 	files := append(append([]loader.File{}, tree.Files...), tree.Context...)
 	opened := make(chan *resultCache, 1) // the cache's pack is read meanwhile
-	go func() { opened <- l.openCache(l.opts.Render != RenderOff && !tree.Partial) }()
+	asGiven, withGraph := l, l.opts.Render != RenderOff && !tree.Partial // l is the resolved linter below
+	go func() { opened <- asGiven.openCache(withGraph) }()
 	// the Flux version: the user's, else what the tree pins, else the profile's (fluxversion.go)
 	l, fluxVersion, fluxSource := l.resolveFluxVersion(ctx, files)
 	var validator *schema.Validator
