@@ -30,10 +30,19 @@ test-deps: controlplane
 	@if [ -x hack/install-test-deps.sh ]; then hack/install-test-deps.sh; fi
 
 ## test: everything — formatting, vet, Rego unit tests, golden fixtures, webhook e2e on a real
-## apiserver, then a short bounded fuzz pass (5 s per target)
+## apiserver, a -race pass over the result cache, the tree index and the engine, then a short
+## bounded fuzz pass (5 s per target)
 test: test-deps lint
 	KUBEBUILDER_ASSETS='$(CONTROLPLANE_DIR)' OVA_REQUIRE_E2E=1 $(GO) test -count=1 $(PKGS)
+	$(GO) test -race -count=1 $(RACE_PKGS)
+	$(GO) test -race -count=1 -run '$(RACE_TESTS)' ./linter/
 	FUZZTIME=5s hack/fuzz.sh $(SHORT_FUZZ)
+
+# The -race pass of make test: the result cache, the tree index and the engine are shared by
+# goroutines (the pack read beside the pre-scan, the rules compiled beside the cache hits), and
+# a race there costs a cache miss or worse without failing any other test.
+RACE_PKGS  := ./linter/cache/ ./linter/treeindex/ ./linter/engine/
+RACE_TESTS := TestCacheEditedTree|TestCacheRenderModes|TestCacheConcurrentRuns
 
 # The short pass of make test fuzzes the loader and config targets. The webhook's targets run their
 # seed corpora in every go test and are fuzzed by make fuzz: at 5 s their fuzzing stalled once in

@@ -236,8 +236,9 @@ func (l *Linter) LintFiles(ctx context.Context, files []loader.File, skipped int
 // Flux graph builds and renders from it, then the repo-scope rules over all of it.
 func (l *Linter) LintTree(ctx context.Context, tree Tree) (*finding.Report, error) {
 	files := append(append([]loader.File{}, tree.Files...), tree.Context...)
-	opened := make(chan *resultCache, 1)                                 // the cache's pack is read meanwhile
-	asGiven, withGraph := l, l.opts.Render != RenderOff && !tree.Partial // l is the resolved linter below
+	// the cache's pack is read meanwhile, by the linter as given (l is the resolved one below)
+	opened := make(chan *resultCache, 1)
+	asGiven, withGraph := l, l.opts.Render != RenderOff && !tree.Partial
 	go func() { opened <- asGiven.openCache(withGraph) }()
 	// the Flux version: the user's, else what the tree pins, else the profile's (fluxversion.go)
 	l, fluxVersion, fluxSource := l.resolveFluxVersion(ctx, files)
