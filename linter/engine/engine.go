@@ -95,7 +95,7 @@ type output struct {
 // An object query (objects: an input with input.object and no input.repo) leaves out the
 // violation sets whose every body starts by testing input.repo: they are the repo pass's, and
 // each set asked for costs an evaluation even when no body applies.
-func buildQuery(compiler *ast.Compiler, rules []*Rule, include func(*Rule) bool, objects bool) (string, []output) {
+func buildQuery(sets ruleSets, rules []*Rule, include func(*Rule) bool, objects bool) (string, []output) {
 	var exprs []string
 	var outs []output
 	for _, r := range rules {
@@ -104,8 +104,8 @@ func buildQuery(compiler *ast.Compiler, rules []*Rule, include func(*Rule) bool,
 		}
 		for _, set := range []string{"violation", "fact"} {
 			ref := rulesPrefix + r.Package + "." + set
-			compiled := compiler.GetRulesExact(ast.MustParseRef(ref))
-			if len(compiled) == 0 || (objects && repoPassOnly(compiled)) {
+			rs, ok := sets[ref]
+			if !ok || (objects && rs.repoOnly) {
 				continue
 			}
 			v := fmt.Sprintf("%s_%d", set, len(outs))
@@ -117,6 +117,26 @@ func buildQuery(compiler *ast.Compiler, rules []*Rule, include func(*Rule) bool,
 		exprs = append(exprs, "true")
 	}
 	return strings.Join(exprs, "; "), outs
+}
+
+// ruleSets holds, by reference (data.ova.rules.<package>.violation or .fact), what buildQuery
+// asks of each rule package's compiled sets: looked up once per engine, not once per query.
+type ruleSets map[string]struct {
+	repoOnly bool // repoPassOnly
+}
+
+// setsOf looks up the violation and fact sets of rules in compiler.
+func setsOf(compiler *ast.Compiler, rules []*Rule) ruleSets {
+	out := ruleSets{}
+	for _, r := range rules {
+		for _, set := range []string{"violation", "fact"} {
+			ref := rulesPrefix + r.Package + "." + set
+			if compiled := compiler.GetRulesExact(ast.MustParseRef(ref)); len(compiled) > 0 {
+				out[ref] = struct{ repoOnly bool }{repoPassOnly(compiled)}
+			}
+		}
+	}
+	return out
 }
 
 // repoPassOnly reports whether every body of rules (else branches included) starts with an
@@ -150,8 +170,8 @@ func readsRepo(expr *ast.Expr) bool {
 
 // prepare builds and prepares the query over the rules that include selects; objects says the
 // query only ever sees object inputs (see buildQuery).
-func prepare(ctx context.Context, compiler *ast.Compiler, store storage.Store, rules []*Rule, include func(*Rule) bool, objects bool) (query, error) {
-	text, outputs := buildQuery(compiler, rules, include, objects)
+func prepare(ctx context.Context, compiler *ast.Compiler, store storage.Store, sets ruleSets, rules []*Rule, include func(*Rule) bool, objects bool) (query, error) {
+	text, outputs := buildQuery(sets, rules, include, objects)
 	pq, err := rego.New(rego.Query(text), rego.Compiler(compiler), rego.Store(store)).PrepareForEval(ctx)
 	if err != nil {
 		return query{}, fmt.Errorf("prepare policy query: %w", err)
@@ -224,10 +244,11 @@ func compile(ctx context.Context, policyDirs []string, cfg *config.Config, rules
 	}
 	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params, "apis": apis}}, inmem.OptReturnASTValuesOnRead(true))
 	c := &compiled{compiler: compiler, store: store, byPackage: byPackage}
-	if c.all, err = prepare(ctx, compiler, store, rules, func(*Rule) bool { return true }, false); err != nil {
+	sets := setsOf(compiler, rules)
+	if c.all, err = prepare(ctx, compiler, store, sets, rules, func(*Rule) bool { return true }, false); err != nil {
 		return nil, err
 	}
-	if err := c.prepareSelected(ctx, compiler, store, rules); err != nil {
+	if err := c.prepareSelected(ctx, compiler, store, sets, rules); err != nil {
 		return nil, err
 	}
 	c.repo = repoGroups(compiler, rules)
@@ -236,7 +257,7 @@ func compile(ctx context.Context, policyDirs []string, cfg *config.Config, rules
 
 // prepareSelected prepares one query per (kind, producer) class; classes that select the same
 // rules share one prepared query.
-func (e *compiled) prepareSelected(ctx context.Context, compiler *ast.Compiler, store storage.Store, rules []*Rule) error {
+func (e *compiled) prepareSelected(ctx context.Context, compiler *ast.Compiler, store storage.Store, sets ruleSets, rules []*Rule) error {
 	kindNames, prodNames := []string{""}, []string{""} // index 0: any other kind / producer
 	e.kinds, e.producers = map[string]int{}, map[string]int{}
 	for _, r := range rules {
@@ -272,7 +293,7 @@ func (e *compiled) prepareSelected(ctx context.Context, compiler *ast.Compiler, 
 			q, ok := shared[key.String()]
 			if !ok {
 				var err error
-				if q, err = prepare(ctx, compiler, store, rules, include, true); err != nil {
+				if q, err = prepare(ctx, compiler, store, sets, rules, include, true); err != nil {
 					return err
 				}
 				shared[key.String()] = q
