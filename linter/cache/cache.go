@@ -263,7 +263,7 @@ func (s *Session) Stats() Stats {
 func (s *Session) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.unchanged(0) {
+	if len(s.fresh) == 0 && s.keepsAll(0) {
 		now := time.Unix(s.now, 0)
 		if err := os.Chtimes(s.path, now, now); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("cache: %w", err)
@@ -324,14 +324,10 @@ func (s *Session) Close() error {
 	}
 	defer os.Remove(tmp.Name()) // gone after the rename; removes a failed write
 	w := &errWriter{w: tmp}
-	buf := make([]byte, recordHeader)
+	buf := make([]byte, 0, recordHeader)
 	io.WriteString(w, magic+strings.TrimSuffix(filepath.Base(s.path), packSuffix)+"\n")
 	for _, e := range kept {
-		copy(buf, e.k[:])
-		binary.LittleEndian.PutUint64(buf[sha256.Size:], uint64(e.used))
-		binary.LittleEndian.PutUint32(buf[sha256.Size+8:], uint32(len(e.payload)))
-		binary.LittleEndian.PutUint32(buf[sha256.Size+12:], e.sum)
-		w.Write(buf)
+		w.Write(appendHeader(buf[:0], e.k, e.used, e.payload, e.sum))
 		w.Write(e.payload)
 	}
 	if err := w.flush(); err != nil {
@@ -347,11 +343,11 @@ func (s *Session) Close() error {
 	return s.trim()
 }
 
-// unchanged reports whether the pack as read, with extra more bytes, keeps every entry: the run
-// added nothing (beyond the extra bytes), found nothing corrupt, and no entry has aged out or
-// falls outside the cap. s.mu is held.
-func (s *Session) unchanged(extra int64) bool {
-	if (extra == 0 && len(s.fresh) > 0) || s.bad > 0 {
+// keepsAll reports whether the pack as read, grown by extra bytes of new entries, keeps every
+// entry it holds: the run found nothing corrupt, and no entry has aged out or falls outside the
+// cap. s.mu is held.
+func (s *Session) keepsAll(extra int64) bool {
+	if s.bad > 0 {
 		return false
 	}
 	size := extra
@@ -366,7 +362,7 @@ func (s *Session) unchanged(extra int64) bool {
 }
 
 // appendable reports whether the entries this run added can be appended to the pack as read:
-// it ends with a whole record, and with them it keeps every entry (see unchanged). A run that
+// it ends with a whole record, and with them it keeps every entry (see keepsAll). A run that
 // changes a few files then writes their entries, not the whole pack again. s.mu is held.
 func (s *Session) appendable() bool {
 	if !s.whole || len(s.fresh) == 0 {
@@ -379,7 +375,7 @@ func (s *Session) appendable() bool {
 		}
 		extra += int64(recordHeader + len(v))
 	}
-	return s.unchanged(extra)
+	return s.keepsAll(extra)
 }
 
 // appendFresh appends the entries this run added to the pack, in one write: a concurrent reader
@@ -402,7 +398,8 @@ func (s *Session) appendFresh() error {
 	sort.Slice(keys, func(i, j int) bool { return string(keys[i][:]) < string(keys[j][:]) })
 	var buf []byte
 	for _, k := range keys {
-		buf = appendRecord(buf, k, s.now, s.fresh[k], checksum(k, s.fresh[k]))
+		v := s.fresh[k]
+		buf = append(appendHeader(buf, k, s.now, v, checksum(k, v)), v...)
 	}
 	if _, err := f.Write(buf); err != nil {
 		f.Close()
@@ -411,13 +408,13 @@ func (s *Session) appendFresh() error {
 	return f.Close()
 }
 
-// appendRecord appends one record of a pack to buf.
-func appendRecord(buf []byte, k Key, used int64, payload []byte, sum uint32) []byte {
+// appendHeader appends the header of a record of a pack to buf: key, last use, payload length,
+// checksum (recordHeader bytes; parse reads them).
+func appendHeader(buf []byte, k Key, used int64, payload []byte, sum uint32) []byte {
 	buf = append(buf, k[:]...)
 	buf = binary.LittleEndian.AppendUint64(buf, uint64(used))
 	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(payload)))
-	buf = binary.LittleEndian.AppendUint32(buf, sum)
-	return append(buf, payload...)
+	return binary.LittleEndian.AppendUint32(buf, sum)
 }
 
 // trim removes other packs that are older than MaxAge or that do not fit the cap beside the
