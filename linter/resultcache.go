@@ -235,12 +235,14 @@ func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, i int, f lo
 						return fileResult{err: fmt.Errorf("read %s: %w", f.Display, err)}
 					}
 				}
-				if d := sha256.Sum256(data); d == digest {
+				d := sha256.Sum256(data)
+				if d == digest {
 					l.reparse(f, data, &res, c.graph)
 					schemas.deferCached(f, res.docs)
 					return res
 				}
 				// changed since the index's stat: linted below, under its new digest
+				digest, k = d, c.key(f, d, patch)
 			} else {
 				schemas.deferCached(f, res.docs)
 				return res
@@ -251,8 +253,8 @@ func (l *Linter) lintFileCached(ctx context.Context, c *resultCache, i int, f lo
 	}
 	if later && !l.ready(schemas) && c.deferred.Add(1) <= maxLater {
 		c.prepared.Do(func() { l.prepare(schemas, nil) })
-		if data != nil && l.preread.has(i, f.OSPath) && l.preread.known[i] && sha256.Sum256(data) == l.preread.digests[i] {
-			l.preread.data[i].Store(&data) // taken again then
+		if data != nil && l.preread.has(i, f.OSPath) && l.preread.known[i] && digest == l.preread.digests[i] {
+			l.preread.data[i].Store(&data) // taken again then (digest is always data's here)
 		}
 		return fileResult{later: true}
 	}
