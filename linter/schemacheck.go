@@ -115,10 +115,7 @@ func (s *schemaCheck) checkDoc(file, base string, node *yaml.Node, obj any, kind
 		}
 		return out, deferred
 	}
-	if _, ok := m["sops"]; ok {
-		// SOPS's own metadata block: the no-sops rule reports it, the schema does not know it.
-		m = withoutKey(m, "sops")
-	}
+	m = withoutSOPS(m)
 	if k == "CustomResourceDefinition" && strings.HasPrefix(apiVersion, "apiextensions.k8s.io/") {
 		s.mu.Lock()
 		s.crds = append(s.crds, m)
@@ -281,8 +278,8 @@ func (s *schemaCheck) parseAgain(d deferredDoc) (*yaml.Node, map[string]any, err
 		} else {
 			m = nil
 		}
-	} else if _, ok := m["sops"]; ok {
-		m = withoutKey(m, "sops")
+	} else {
+		m = withoutSOPS(m)
 	}
 	if m == nil {
 		return nil, nil, fmt.Errorf("%s changed since it was linted", d.file)
@@ -325,10 +322,15 @@ func fixFor(e schema.Error) string {
 	return "make the field conform to its schema"
 }
 
-func withoutKey(m map[string]any, key string) map[string]any {
+// withoutSOPS is a document without SOPS's own metadata block: the no-sops rule reports it, the
+// schema does not know it.
+func withoutSOPS(m map[string]any) map[string]any {
+	if _, ok := m["sops"]; !ok {
+		return m
+	}
 	out := make(map[string]any, len(m))
 	for k, v := range m {
-		if k != key {
+		if k != "sops" {
 			out[k] = v
 		}
 	}
