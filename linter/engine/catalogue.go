@@ -16,13 +16,9 @@ import (
 // checked before an engine is built from it. Conflicting declarations of a parameter are an
 // error.
 func Catalogue(policyDirs ...string) (*config.Catalogue, error) {
-	list, err := loadHeaders(policyDirs)
+	_, set, err := headerAnnotations(policyDirs)
 	if err != nil {
 		return nil, err
-	}
-	set, aerrs := ast.BuildAnnotationSet(list)
-	if len(aerrs) > 0 {
-		return nil, fmt.Errorf("rule catalogue: %w", aerrs)
 	}
 	defaults, err := config.Default()
 	if err != nil {
@@ -45,6 +41,19 @@ func Catalogue(policyDirs ...string) (*config.Catalogue, error) {
 		rules = append(rules, r)
 	}
 	return catalogueOf(rules)
+}
+
+// headerAnnotations parses the headers of the rule files (loadHeaders) and their METADATA.
+func headerAnnotations(dirs []string) ([]*ast.Module, *ast.AnnotationSet, error) {
+	list, err := loadHeaders(dirs)
+	if err != nil {
+		return nil, nil, err
+	}
+	set, aerrs := ast.BuildAnnotationSet(list)
+	if len(aerrs) > 0 {
+		return nil, nil, fmt.Errorf("rule catalogue: %w", aerrs)
+	}
+	return list, set, nil
 }
 
 // loadHeaders parses, of every rule file LoadModules would read, the part up to its package

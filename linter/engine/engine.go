@@ -189,13 +189,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 			return nil, err
 		}
 	}
-	headers, err := loadHeaders(opts.PolicyDirs)
+	headers, set, err := headerAnnotations(opts.PolicyDirs)
 	if err != nil {
 		return nil, err
-	}
-	set, aerrs := ast.BuildAnnotationSet(headers)
-	if len(aerrs) > 0 {
-		return nil, fmt.Errorf("rule catalogue: %w", aerrs)
 	}
 	rules, err := catalog(set, headers, cfg)
 	if err != nil {
