@@ -60,6 +60,7 @@ type Handler struct {
 	log       *slog.Logger
 	timeout   time.Duration
 	now       func() time.Time
+	workers   *workers
 }
 
 var _ admission.Handler = (*Handler)(nil)
@@ -80,6 +81,7 @@ func NewHandler(opts Options) (*Handler, error) {
 		log:     opts.Logger,
 		timeout: opts.EvalTimeout,
 		now:     opts.Now,
+		workers: newWorkers(),
 	}
 	for _, r := range opts.Engine.Rules() {
 		if r.RunsAt(engine.RunsAdmission) && !r.Disabled {
@@ -335,7 +337,10 @@ func (h *Handler) evaluate(ctx context.Context, req admission.Request, obj map[s
 	// Detached from the request: a shutting-down server drains reviews instead of failing them.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.timeout)
 	defer cancel()
-	res, err := h.engine.EvalRules(ctx, in, packages)
+	var res engine.Result
+	if werr := h.workers.do(ctx, func() { res, err = h.engine.EvalRules(ctx, in, packages) }); werr != nil {
+		return nil, fmt.Errorf("wait for an evaluation worker: %w", werr)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -32,9 +32,12 @@ import (
 // GC settings of `ova-lint serve` when GOGC / GOMEMLIMIT are not set.
 const (
 	serveGCPercent = 400
-	// 48 MiB: the runtime's own memory is ~27 MiB with a live heap of ~8 MiB; under 32 MiB the
-	// limit left a few MiB of headroom and the GC ran back to back (capacity 3x lower, make loadtest).
-	serveMemoryLimit = 48 << 20
+	// 32 MiB: under load the live heap is ~8-11 MiB and the runtime's other memory (GC
+	// metadata, stacks, profiling buckets) ~9 MiB, now that evaluations run on a few workers'
+	// stacks (webhook/workers.go): on every connection's goroutine they held ~8 MiB of stacks
+	// at 50 connections, and under 32 MiB the collector ran back to back. RSS adds ~31 MiB of
+	// the binary's pages: ~59 MiB at 2,000 reviews/s (make loadtest).
+	serveMemoryLimit = 32 << 20
 )
 
 type serveFlags struct {
