@@ -17,9 +17,9 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/openova-io/ova-lint/linter/config"
 	"github.com/openova-io/ova-lint/linter/finding"
@@ -75,10 +75,14 @@ type compiled struct {
 	repo []repoGroup
 }
 
-// query is a prepared query and the bindings it produces.
+// query is a compiled query and the bindings it produces, evaluated by OPA's topdown evaluator
+// directly (see eval).
 type query struct {
-	pq      rego.PreparedEvalQuery
-	outputs []output
+	body     ast.Body
+	compiled ast.QueryCompiler
+	compiler *ast.Compiler
+	store    storage.Store
+	outputs  []output
 }
 
 // output is one binding of the query: a rule package's violation or fact set.
@@ -170,13 +174,29 @@ func readsRepo(expr *ast.Expr) bool {
 
 // prepare builds and prepares the query over the rules that include selects; objects says the
 // query only ever sees object inputs (see buildQuery).
-func prepare(ctx context.Context, compiler *ast.Compiler, store storage.Store, sets ruleSets, rules []*Rule, include func(*Rule) bool, objects bool) (query, error) {
+func prepare(compiler *ast.Compiler, store storage.Store, sets ruleSets, rules []*Rule, include func(*Rule) bool, objects bool) (query, error) {
 	text, outputs := buildQuery(sets, rules, include, objects)
-	pq, err := rego.New(rego.Query(text), rego.Compiler(compiler), rego.Store(store)).PrepareForEval(ctx)
+	q, err := compileQuery(compiler, store, text, outputs)
 	if err != nil {
 		return query{}, fmt.Errorf("prepare policy query: %w", err)
 	}
-	return query{pq: pq, outputs: outputs}, nil
+	return q, nil
+}
+
+// compileQuery compiles text, a conjunction of "variable = data.ova.rules.<package>.<set>"
+// expressions (buildQuery, buildViolationQuery), against compiler: what rego.PrepareForEval
+// does for such a query (no package, imports, captured expressions or print statements).
+func compileQuery(compiler *ast.Compiler, store storage.Store, text string, outputs []output) (query, error) {
+	parsed, err := ast.ParseBody(text)
+	if err != nil {
+		return query{}, err
+	}
+	qc := compiler.QueryCompiler().WithEnablePrintStatements(false)
+	body, err := qc.Compile(parsed)
+	if err != nil {
+		return query{}, err
+	}
+	return query{body: body, compiled: qc, compiler: compiler, store: store, outputs: outputs}, nil
 }
 
 // New reads the catalogue of the embedded rules plus opts.PolicyDirs, then compiles them and
@@ -201,10 +221,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	for _, r := range rules {
 		e.byPackage[r.Package] = r
 	}
-	ctx = context.WithoutCancel(ctx) // a lazy compile outlives New's caller
 	e.ready = sync.OnceValues(func() (*compiled, error) {
 		defer e.prepared.Store(true)
-		return compile(ctx, opts.PolicyDirs, cfg, rules, e.byPackage)
+		return compile(opts.PolicyDirs, cfg, rules, e.byPackage)
 	})
 	if !opts.Lazy {
 		if _, err := e.ready(); err != nil {
@@ -225,7 +244,7 @@ func (e *Engine) Prepare() error {
 func (e *Engine) Prepared() bool { return e.prepared.Load() }
 
 // compile compiles the embedded rules plus policyDirs and prepares the queries of rules.
-func compile(ctx context.Context, policyDirs []string, cfg *config.Config, rules []*Rule, byPackage map[string]*Rule) (*compiled, error) {
+func compile(policyDirs []string, cfg *config.Config, rules []*Rule, byPackage map[string]*Rule) (*compiled, error) {
 	modules, err := LoadModules(false, policyDirs...)
 	if err != nil {
 		return nil, err
@@ -241,10 +260,10 @@ func compile(ctx context.Context, policyDirs []string, cfg *config.Config, rules
 	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params, "apis": apis}}, inmem.OptReturnASTValuesOnRead(true))
 	c := &compiled{compiler: compiler, store: store, byPackage: byPackage}
 	sets := setsOf(compiler, rules)
-	if c.all, err = prepare(ctx, compiler, store, sets, rules, func(*Rule) bool { return true }, false); err != nil {
+	if c.all, err = prepare(compiler, store, sets, rules, func(*Rule) bool { return true }, false); err != nil {
 		return nil, err
 	}
-	if err := c.prepareSelected(ctx, compiler, store, sets, rules); err != nil {
+	if err := c.prepareSelected(compiler, store, sets, rules); err != nil {
 		return nil, err
 	}
 	c.repo = repoGroups(compiler, rules)
@@ -253,7 +272,7 @@ func compile(ctx context.Context, policyDirs []string, cfg *config.Config, rules
 
 // prepareSelected prepares one query per (kind, producer) class; classes that select the same
 // rules share one prepared query.
-func (e *compiled) prepareSelected(ctx context.Context, compiler *ast.Compiler, store storage.Store, sets ruleSets, rules []*Rule) error {
+func (e *compiled) prepareSelected(compiler *ast.Compiler, store storage.Store, sets ruleSets, rules []*Rule) error {
 	kindNames, prodNames := []string{""}, []string{""} // index 0: any other kind / producer
 	e.kinds, e.producers = map[string]int{}, map[string]int{}
 	for _, r := range rules {
@@ -289,7 +308,7 @@ func (e *compiled) prepareSelected(ctx context.Context, compiler *ast.Compiler, 
 			q, ok := shared[key.String()]
 			if !ok {
 				var err error
-				if q, err = prepare(ctx, compiler, store, sets, rules, include, true); err != nil {
+				if q, err = prepare(compiler, store, sets, rules, include, true); err != nil {
 					return err
 				}
 				shared[key.String()] = q
@@ -364,18 +383,51 @@ func (e *Engine) Eval(ctx context.Context, input ast.Value) (Result, error) {
 }
 
 // eval evaluates q against input: the violations of its enabled rules and the facts it names.
-// No OPA metrics are recorded (nothing reads them; they cost allocations per evaluation).
+//
+// It runs OPA's topdown evaluator as rego.PreparedEvalQuery.Eval does, without what that adds
+// per evaluation and nothing here reads: a goroutine to watch ctx (context.AfterFunc cancels
+// instead), an evaluation context, a metrics registry (no metrics are recorded), and every
+// binding converted to Go values (only the named outputs are, as rego converts them).
 func (q query) eval(ctx context.Context, input ast.Value) (Result, error) {
-	rs, err := q.pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalMetrics(metrics.NoOp()))
+	txn, err := q.store.NewTransaction(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer q.store.Abort(ctx, txn)
+	cancel := topdown.NewCancel()
+	stop := context.AfterFunc(ctx, cancel.Cancel)
+	defer stop()
+	var first topdown.QueryResult
+	err = topdown.NewQuery(q.body).
+		WithQueryCompiler(q.compiled).
+		WithCompiler(q.compiler).
+		WithStore(q.store).
+		WithTransaction(txn).
+		WithInput(ast.NewTerm(input)).
+		WithMetrics(metrics.NoOp()).
+		WithCancel(cancel).
+		Iter(ctx, func(qr topdown.QueryResult) error {
+			if first == nil {
+				first = qr
+			}
+			return nil
+		})
 	if err != nil {
 		return Result{}, err
 	}
 	var res Result
-	if len(rs) == 0 {
+	if first == nil {
 		return res, nil
 	}
 	for _, o := range q.outputs {
-		items, _ := rs[0].Bindings[o.variable].([]any)
+		var items []any
+		if t := first[ast.Var(o.variable)]; t != nil {
+			v, err := ast.JSONWithOpt(t.Value, ast.JSONOpt{}) // as rego's results
+			if err != nil {
+				return Result{}, fmt.Errorf("read %s: %w", o.variable, err)
+			}
+			items, _ = v.([]any)
+		}
 		if o.fact {
 			for _, raw := range items {
 				if f, ok := raw.(map[string]any); ok {
@@ -720,7 +772,7 @@ func (e *compiled) evalRules(ctx context.Context, input ast.Value, packages []st
 	if len(pkgs) == 0 {
 		return Result{}, nil
 	}
-	q, err := e.subsetQuery(ctx, pkgs)
+	q, err := e.subsetQuery(pkgs)
 	if err != nil {
 		return Result{}, err
 	}
@@ -733,7 +785,7 @@ func (e *compiled) evalRules(ctx context.Context, input ast.Value, packages []st
 
 // subsetQuery returns the prepared query of the violation sets of pkgs (rule packages, in
 // catalogue order), preparing it on first use.
-func (e *compiled) subsetQuery(ctx context.Context, pkgs []string) (query, error) {
+func (e *compiled) subsetQuery(pkgs []string) (query, error) {
 	key := strings.Join(pkgs, ",")
 	e.subsets.mu.Lock()
 	q, ok := e.subsets.m[key]
@@ -744,11 +796,10 @@ func (e *compiled) subsetQuery(ctx context.Context, pkgs []string) (query, error
 	// Prepared outside the lock: two first uses of one set may both prepare it; either query
 	// is the same.
 	text, outputs := buildViolationQuery(e.compiler, pkgs, e.byPackage)
-	pq, err := rego.New(rego.Query(text), rego.Compiler(e.compiler), rego.Store(e.store)).PrepareForEval(ctx)
+	q, err := compileQuery(e.compiler, e.store, text, outputs)
 	if err != nil {
 		return query{}, fmt.Errorf("prepare policy query for %s: %w", key, err)
 	}
-	q = query{pq: pq, outputs: outputs}
 	e.subsets.mu.Lock()
 	defer e.subsets.mu.Unlock()
 	if e.subsets.m == nil {
