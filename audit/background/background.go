@@ -12,7 +12,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/uuid"
-	"k8s.io/client-go/kubernetes"
+	coordinationv1 "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
@@ -60,7 +60,7 @@ type Options struct {
 // Auditor is the background audit of one replica.
 type Auditor struct {
 	opts    Options
-	leases  kubernetes.Interface
+	leases  coordinationv1.CoordinationV1Interface
 	reports report.Clients
 	log     *slog.Logger
 	// skipped are the kinds the last run could not list, logged again only when they change.
@@ -103,7 +103,8 @@ func New(opts Options) (*Auditor, error) {
 
 	lc := rest.CopyConfig(opts.Config)
 	lc.UserAgent = "ova-lint-audit-leader-election"
-	leases, err := kubernetes.NewForConfig(lc)
+	// the Lease's typed client only, not the clientset of every API group
+	leases, err := coordinationv1.NewForConfig(lc)
 	if err != nil {
 		return nil, fmt.Errorf("background audit: lease client: %w", err)
 	}
@@ -130,7 +131,7 @@ func (a *Auditor) Run(ctx context.Context) {
 		le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 			Lock: &resourcelock.LeaseLock{
 				LeaseMeta:  metav1.ObjectMeta{Namespace: a.opts.LeaseNamespace, Name: a.opts.LeaseName},
-				Client:     a.leases.CoordinationV1(),
+				Client:     a.leases,
 				LockConfig: resourcelock.ResourceLockConfig{Identity: a.opts.Identity},
 			},
 			LeaseDuration:   a.opts.LeaseDuration,
