@@ -113,10 +113,16 @@ var errTooLarge = fmt.Errorf("request entity is too large; limit is %d bytes", m
 
 // readBody reads the request body, at most maxReviewBytes.
 func readBody(r *http.Request) ([]byte, error) {
-	var buf bytes.Buffer
-	if r.ContentLength > 0 && r.ContentLength <= maxReviewBytes {
-		buf.Grow(int(r.ContentLength) + 1) // +1: ReadFrom's read of the end
+	if r.ContentLength > 0 && r.ContentLength < maxReviewBytes {
+		// one allocation of the declared length (bytes.Buffer.ReadFrom would grow it again
+		// to read the end): net/http ends the body there, a shorter one is an error
+		body := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, fmt.Errorf("read the request body: %w", err)
+		}
+		return body, nil
 	}
+	var buf bytes.Buffer
 	n, err := buf.ReadFrom(io.LimitReader(r.Body, maxReviewBytes))
 	if err != nil {
 		return nil, fmt.Errorf("read the request body: %w", err)

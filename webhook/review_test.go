@@ -152,6 +152,34 @@ func TestServeHTTPRefusals(t *testing.T) {
 	}
 }
 
+// TestServeHTTPReadsTheDeclaredLength: a body is read to its declared Content-Length; one that
+// ends before it (a client gone mid-request) is a 400, never a review of what arrived.
+func TestServeHTTPReadsTheDeclaredLength(t *testing.T) {
+	e := newEnv(t, "")
+	body := reviewJSON(t, request{op: admissionv1.Create, obj: yamlObject(t, goodKustomization)})
+	for _, tc := range []struct {
+		name     string
+		declared int64
+		code     int32
+	}{
+		{"as declared", int64(len(body)), http.StatusOK},
+		{"shorter than declared", int64(len(body)) + 10, http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodPost, "/validate", bytes.NewReader(body))
+			req.ContentLength = tc.declared
+			req.Header.Set("Content-Type", "application/json")
+			e.handler.ServeHTTP(rec, req)
+			var review admissionv1.AdmissionReview
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &review), rec.Body.String())
+			require.NotNil(t, review.Response)
+			require.NotNil(t, review.Response.Result)
+			assert.Equal(t, tc.code, review.Response.Result.Code, review.Response.Result.Message)
+		})
+	}
+}
+
 // FuzzReviewDecoding: any body that controller-runtime's handler decodes and reviews gets the same
 // answer from the Handler's own HTTP handler; a body it refuses as not a review is refused too,
 // unless the difference is only in a field the review does not read (checked to be JSON only).
