@@ -66,7 +66,8 @@ type compiled struct {
 	producers map[string]int
 	byPackage map[string]*Rule
 
-	// compiler and store prepare the queries of EvalRules on first use; subsets keeps them.
+	// compiler and store evaluate the queries and prepare those of EvalRules on first use;
+	// subsets keeps them.
 	compiler *ast.Compiler
 	store    storage.Store
 	subsets  subsetQueries
@@ -76,12 +77,10 @@ type compiled struct {
 }
 
 // query is a compiled query and the bindings it produces, evaluated by OPA's topdown evaluator
-// directly (see eval).
+// directly (see compiled.eval).
 type query struct {
 	body     ast.Body
 	compiled ast.QueryCompiler
-	compiler *ast.Compiler
-	store    storage.Store
 	outputs  []output
 }
 
@@ -174,9 +173,9 @@ func readsRepo(expr *ast.Expr) bool {
 
 // prepare builds and prepares the query over the rules that include selects; objects says the
 // query only ever sees object inputs (see buildQuery).
-func prepare(compiler *ast.Compiler, store storage.Store, sets ruleSets, rules []*Rule, include func(*Rule) bool, objects bool) (query, error) {
+func (e *compiled) prepare(sets ruleSets, rules []*Rule, include func(*Rule) bool, objects bool) (query, error) {
 	text, outputs := buildQuery(sets, rules, include, objects)
-	q, err := compileQuery(compiler, store, text, outputs)
+	q, err := e.compileQuery(text, outputs)
 	if err != nil {
 		return query{}, fmt.Errorf("prepare policy query: %w", err)
 	}
@@ -184,19 +183,19 @@ func prepare(compiler *ast.Compiler, store storage.Store, sets ruleSets, rules [
 }
 
 // compileQuery compiles text, a conjunction of "variable = data.ova.rules.<package>.<set>"
-// expressions (buildQuery, buildViolationQuery), against compiler: what rego.PrepareForEval
+// expressions (buildQuery, buildViolationQuery), against e.compiler: what rego.PrepareForEval
 // does for such a query (no package, imports, captured expressions or print statements).
-func compileQuery(compiler *ast.Compiler, store storage.Store, text string, outputs []output) (query, error) {
+func (e *compiled) compileQuery(text string, outputs []output) (query, error) {
 	parsed, err := ast.ParseBody(text)
 	if err != nil {
 		return query{}, err
 	}
-	qc := compiler.QueryCompiler().WithEnablePrintStatements(false)
+	qc := e.compiler.QueryCompiler().WithEnablePrintStatements(false)
 	body, err := qc.Compile(parsed)
 	if err != nil {
 		return query{}, err
 	}
-	return query{body: body, compiled: qc, compiler: compiler, store: store, outputs: outputs}, nil
+	return query{body: body, compiled: qc, outputs: outputs}, nil
 }
 
 // New reads the catalogue of the embedded rules plus opts.PolicyDirs, then compiles them and
@@ -260,10 +259,10 @@ func compile(policyDirs []string, cfg *config.Config, rules []*Rule, byPackage m
 	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params, "apis": apis}}, inmem.OptReturnASTValuesOnRead(true))
 	c := &compiled{compiler: compiler, store: store, byPackage: byPackage}
 	sets := setsOf(compiler, rules)
-	if c.all, err = prepare(compiler, store, sets, rules, func(*Rule) bool { return true }, false); err != nil {
+	if c.all, err = c.prepare(sets, rules, func(*Rule) bool { return true }, false); err != nil {
 		return nil, err
 	}
-	if err := c.prepareSelected(compiler, store, sets, rules); err != nil {
+	if err := c.prepareSelected(sets, rules); err != nil {
 		return nil, err
 	}
 	c.repo = repoGroups(compiler, rules)
@@ -272,7 +271,7 @@ func compile(policyDirs []string, cfg *config.Config, rules []*Rule, byPackage m
 
 // prepareSelected prepares one query per (kind, producer) class; classes that select the same
 // rules share one prepared query.
-func (e *compiled) prepareSelected(compiler *ast.Compiler, store storage.Store, sets ruleSets, rules []*Rule) error {
+func (e *compiled) prepareSelected(sets ruleSets, rules []*Rule) error {
 	kindNames, prodNames := []string{""}, []string{""} // index 0: any other kind / producer
 	e.kinds, e.producers = map[string]int{}, map[string]int{}
 	for _, r := range rules {
@@ -308,7 +307,7 @@ func (e *compiled) prepareSelected(compiler *ast.Compiler, store storage.Store, 
 			q, ok := shared[key.String()]
 			if !ok {
 				var err error
-				if q, err = prepare(compiler, store, sets, rules, include, true); err != nil {
+				if q, err = e.prepare(sets, rules, include, true); err != nil {
 					return err
 				}
 				shared[key.String()] = q
@@ -375,7 +374,7 @@ func (e *Engine) Eval(ctx context.Context, input ast.Value) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := c.queryFor(input).eval(ctx, input)
+	res, err := c.eval(ctx, c.queryFor(input), input)
 	if err != nil {
 		return Result{}, fmt.Errorf("evaluate policies: %w", err)
 	}
@@ -388,20 +387,20 @@ func (e *Engine) Eval(ctx context.Context, input ast.Value) (Result, error) {
 // per evaluation and nothing here reads: a goroutine to watch ctx (context.AfterFunc cancels
 // instead), an evaluation context, a metrics registry (no metrics are recorded), and every
 // binding converted to Go values (only the named outputs are, as rego converts them).
-func (q query) eval(ctx context.Context, input ast.Value) (Result, error) {
-	txn, err := q.store.NewTransaction(ctx)
+func (e *compiled) eval(ctx context.Context, q query, input ast.Value) (Result, error) {
+	txn, err := e.store.NewTransaction(ctx)
 	if err != nil {
 		return Result{}, err
 	}
-	defer q.store.Abort(ctx, txn)
+	defer e.store.Abort(ctx, txn)
 	cancel := topdown.NewCancel()
 	stop := context.AfterFunc(ctx, cancel.Cancel)
 	defer stop()
 	var first topdown.QueryResult
 	err = topdown.NewQuery(q.body).
 		WithQueryCompiler(q.compiled).
-		WithCompiler(q.compiler).
-		WithStore(q.store).
+		WithCompiler(e.compiler).
+		WithStore(e.store).
 		WithTransaction(txn).
 		WithInput(ast.NewTerm(input)).
 		WithMetrics(metrics.NoOp()).
@@ -776,7 +775,7 @@ func (e *compiled) evalRules(ctx context.Context, input ast.Value, packages []st
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := q.eval(ctx, input) // a subset query names violation sets only: no facts
+	res, err := e.eval(ctx, q, input) // a subset query names violation sets only: no facts
 	if err != nil {
 		return Result{}, fmt.Errorf("evaluate policies %s: %w", strings.Join(pkgs, ", "), err)
 	}
@@ -796,7 +795,7 @@ func (e *compiled) subsetQuery(pkgs []string) (query, error) {
 	// Prepared outside the lock: two first uses of one set may both prepare it; either query
 	// is the same.
 	text, outputs := buildViolationQuery(e.compiler, pkgs, e.byPackage)
-	q, err := compileQuery(e.compiler, e.store, text, outputs)
+	q, err := e.compileQuery(text, outputs)
 	if err != nil {
 		return query{}, fmt.Errorf("prepare policy query for %s: %w", key, err)
 	}
