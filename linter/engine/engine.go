@@ -65,6 +65,8 @@ type compiled struct {
 	kinds     map[string]int
 	producers map[string]int
 	byPackage map[string]*Rule
+	// sets are the rule packages' compiled violation and fact sets (setsOf).
+	sets ruleSets
 
 	// compiler and store evaluate the queries and prepare those of EvalRules on first use;
 	// subsets keeps them.
@@ -173,8 +175,8 @@ func readsRepo(expr *ast.Expr) bool {
 
 // prepare builds and prepares the query over the rules that include selects; objects says the
 // query only ever sees object inputs (see buildQuery).
-func (e *compiled) prepare(sets ruleSets, rules []*Rule, include func(*Rule) bool, objects bool) (query, error) {
-	text, outputs := buildQuery(sets, rules, include, objects)
+func (e *compiled) prepare(rules []*Rule, include func(*Rule) bool, objects bool) (query, error) {
+	text, outputs := buildQuery(e.sets, rules, include, objects)
 	q, err := e.compileQuery(text, outputs)
 	if err != nil {
 		return query{}, fmt.Errorf("prepare policy query: %w", err)
@@ -258,11 +260,11 @@ func compile(policyDirs []string, cfg *config.Config, rules []*Rule, byPackage m
 	}
 	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params, "apis": apis}}, inmem.OptReturnASTValuesOnRead(true))
 	c := &compiled{compiler: compiler, store: store, byPackage: byPackage}
-	sets := setsOf(compiler, rules)
-	if c.all, err = c.prepare(sets, rules, func(*Rule) bool { return true }, false); err != nil {
+	c.sets = setsOf(compiler, rules)
+	if c.all, err = c.prepare(rules, func(*Rule) bool { return true }, false); err != nil {
 		return nil, err
 	}
-	if err := c.prepareSelected(sets, rules); err != nil {
+	if err := c.prepareSelected(rules); err != nil {
 		return nil, err
 	}
 	c.repo = repoGroups(compiler, rules)
@@ -271,7 +273,7 @@ func compile(policyDirs []string, cfg *config.Config, rules []*Rule, byPackage m
 
 // prepareSelected prepares one query per (kind, producer) class; classes that select the same
 // rules share one prepared query.
-func (e *compiled) prepareSelected(sets ruleSets, rules []*Rule) error {
+func (e *compiled) prepareSelected(rules []*Rule) error {
 	kindNames, prodNames := []string{""}, []string{""} // index 0: any other kind / producer
 	e.kinds, e.producers = map[string]int{}, map[string]int{}
 	for _, r := range rules {
@@ -307,7 +309,7 @@ func (e *compiled) prepareSelected(sets ruleSets, rules []*Rule) error {
 			q, ok := shared[key.String()]
 			if !ok {
 				var err error
-				if q, err = e.prepare(sets, rules, include, true); err != nil {
+				if q, err = e.prepare(rules, include, true); err != nil {
 					return err
 				}
 				shared[key.String()] = q
@@ -794,7 +796,7 @@ func (e *compiled) subsetQuery(pkgs []string) (query, error) {
 	}
 	// Prepared outside the lock: two first uses of one set may both prepare it; either query
 	// is the same.
-	text, outputs := buildViolationQuery(e.compiler, pkgs, e.byPackage)
+	text, outputs := buildViolationQuery(e.sets, pkgs, e.byPackage)
 	q, err := e.compileQuery(text, outputs)
 	if err != nil {
 		return query{}, fmt.Errorf("prepare policy query for %s: %w", key, err)
@@ -811,13 +813,13 @@ func (e *compiled) subsetQuery(pkgs []string) (query, error) {
 }
 
 // buildViolationQuery names the violation set of each package of pkgs, as buildQuery does.
-func buildViolationQuery(compiler *ast.Compiler, pkgs []string, byPackage map[string]*Rule) (string, []output) {
+func buildViolationQuery(sets ruleSets, pkgs []string, byPackage map[string]*Rule) (string, []output) {
 	var exprs []string
 	var outs []output
 	for _, pkg := range pkgs {
 		r := byPackage[pkg]
 		ref := rulesPrefix + pkg + ".violation"
-		if r == nil || len(compiler.GetRulesExact(ast.MustParseRef(ref))) == 0 {
+		if _, ok := sets[ref]; r == nil || !ok {
 			continue
 		}
 		v := fmt.Sprintf("violation_%d", len(outs))
