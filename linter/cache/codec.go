@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -47,6 +48,12 @@ func (w *Writer) Blob(b []byte) {
 	w.buf = binary.AppendUvarint(w.buf, uint64(len(b)))
 	w.buf = append(w.buf, b...)
 }
+
+// Grow makes room for n more bytes.
+func (w *Writer) Grow(n int) { w.buf = slices.Grow(w.buf, n) }
+
+// Raw appends what another Writer wrote (its Bytes), as it is.
+func (w *Writer) Raw(b []byte) { w.buf = append(w.buf, b...) }
 
 // Strings writes a list of strings.
 func (w *Writer) Strings(ss []string) {

@@ -259,3 +259,40 @@ func TestFewChangesKeepTheIndex(t *testing.T) {
 	assert.Equal(t, []string{"f0007.yaml"}, read, "its record did not hold: read again")
 	assert.Equal(t, 1199, stats.Files)
 }
+
+// TestTheLaterRecordWins records one path twice in a run, and records again a path whose
+// record the run used: the index written keeps the later record of each.
+func TestTheLaterRecordWins(t *testing.T) {
+	needStat(t)
+	cacheDir, tree := t.TempDir(), t.TempDir()
+	p := filepath.Join(tree, "a.yaml")
+	write(t, p, "a: 1\n")
+	fi, err := os.Stat(p)
+	require.NoError(t, err)
+	st, ok := treeindex.StatOf(fi)
+	require.True(t, ok)
+	digest := sha256.Sum256([]byte("a: 1\n"))
+	open := func() *treeindex.Index {
+		ix, err := treeindex.Open(cacheDir, "scope "+tree, later())
+		require.NoError(t, err)
+		return ix
+	}
+
+	ix := open()
+	ix.Record(p, st, treeindex.File{Digest: digest, Meta: []byte("first")})
+	ix.Record(p, st, treeindex.File{Digest: digest, Meta: []byte("second")})
+	require.NoError(t, ix.Close())
+
+	ix = open()
+	f, ok := ix.Lookup(p)
+	require.True(t, ok)
+	assert.Equal(t, "second", string(f.Meta), "recorded twice: the later record")
+	ix.Record(p, st, treeindex.File{Digest: digest, Meta: []byte("third")})
+	require.NoError(t, ix.Close())
+
+	ix = open()
+	f, ok = ix.Lookup(p)
+	require.True(t, ok)
+	assert.Equal(t, "third", string(f.Meta), "used, then recorded: the record of this run")
+	require.NoError(t, ix.Close())
+}
