@@ -76,6 +76,22 @@ type compiled struct {
 
 	// repo groups the rule packages by the facts they read, for EvalRepo.
 	repo []repoGroup
+
+	// keys are the input's keys queryFor reads, made once: OPA interns few strings, and
+	// making each key per evaluation cost 8 allocations of 75 for a ConfigMap.
+	keys inputKeys
+}
+
+// inputKeys are the keys of the input that pick an evaluation's query.
+type inputKeys struct {
+	object, parse, renderError, origin, kind, producer *ast.Term
+}
+
+func newInputKeys() inputKeys {
+	return inputKeys{
+		object: ast.StringTerm("object"), parse: ast.StringTerm("parse"), renderError: ast.StringTerm("render_error"),
+		origin: ast.StringTerm("origin"), kind: ast.StringTerm("kind"), producer: ast.StringTerm("producer"),
+	}
 }
 
 // query is a compiled query and the bindings it produces, evaluated by OPA's topdown evaluator
@@ -259,7 +275,7 @@ func compile(policyDirs []string, cfg *config.Config, rules []*Rule, byPackage m
 		return nil, err
 	}
 	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params, "apis": apis}}, inmem.OptReturnASTValuesOnRead(true))
-	c := &compiled{compiler: compiler, store: store, byPackage: byPackage}
+	c := &compiled{compiler: compiler, store: store, byPackage: byPackage, keys: newInputKeys()}
 	c.sets = setsOf(compiler, rules)
 	if c.all, err = c.prepare(rules, func(*Rule) bool { return true }, false); err != nil {
 		return nil, err
@@ -458,15 +474,16 @@ func (e *compiled) queryFor(input ast.Value) query {
 	if !ok {
 		return e.all
 	}
-	o := obj.Get(ast.InternedTerm("object"))
-	if o == nil || obj.Get(ast.InternedTerm("parse")) != nil || obj.Get(ast.InternedTerm("render_error")) != nil {
+	k := &e.keys
+	o := obj.Get(k.object)
+	if o == nil || obj.Get(k.parse) != nil || obj.Get(k.renderError) != nil {
 		return e.all
 	}
-	kind, _ := stringAt(o.Value, "kind") // "" when absent (Chart.yaml): the rules that name ""
+	kind, _ := stringAt(o.Value, k.kind) // "" when absent (Chart.yaml): the rules that name ""
 	ki := e.kinds[kind]
 	pi := 0
-	if origin := obj.Get(ast.InternedTerm("origin")); origin != nil {
-		if p, ok := stringAt(origin.Value, "producer"); ok {
+	if origin := obj.Get(k.origin); origin != nil {
+		if p, ok := stringAt(origin.Value, k.producer); ok {
 			pi = e.producers[p]
 		}
 	}
@@ -474,12 +491,12 @@ func (e *compiled) queryFor(input ast.Value) query {
 }
 
 // stringAt returns the string under key of an object value.
-func stringAt(v ast.Value, key string) (string, bool) {
+func stringAt(v ast.Value, key *ast.Term) (string, bool) {
 	oo, ok := v.(ast.Object)
 	if !ok {
 		return "", false
 	}
-	t := oo.Get(ast.InternedTerm(key))
+	t := oo.Get(key)
 	if t == nil {
 		return "", false
 	}
