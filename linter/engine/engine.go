@@ -77,6 +77,9 @@ type compiled struct {
 	// repo groups the rule packages by the facts they read, for EvalRepo.
 	repo []repoGroup
 
+	// vcaches keep the evaluations' virtual-document caches from one evaluation to the next.
+	vcaches vcachePool
+
 	// keys are the input's keys queryFor reads, made once: OPA interns few strings, and
 	// making each key per evaluation cost 8 allocations of 75 for a ConfigMap.
 	keys inputKeys
@@ -414,8 +417,11 @@ func (e *compiled) eval(ctx context.Context, q query, input ast.Value) (Result, 
 	cancel := topdown.NewCancel()
 	stop := context.AfterFunc(ctx, cancel.Cancel)
 	defer stop()
+	vc := e.vcaches.get()
+	defer e.vcaches.put(vc)
 	var first topdown.QueryResult
 	err = topdown.NewQuery(q.body).
+		WithVirtualCache(vc).
 		WithQueryCompiler(q.compiled).
 		WithCompiler(e.compiler).
 		WithStore(e.store).

@@ -1,0 +1,154 @@
+package engine
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/topdown"
+)
+
+// vcache is topdown.VirtualCache as a flat list, reused from one evaluation to the next.
+//
+// OPA's own cache is a trie with a hash map per level of a reference: caching
+// data.ova.rules.no_sops.violation made five maps and five nodes, which were a third of the
+// allocations of a ConfigMap's evaluation. An evaluation here caches a few dozen references at
+// most, so a list searched from its end, comparing the last terms of references first (they
+// differ first: the rule, then its package), costs less than hashing every term, and, kept
+// from one evaluation to the next, allocates nothing once grown.
+//
+// A reference is copied in when it is put (the evaluator reuses the slices it passes), and the
+// value kept as given. Behaviour is topdown's: a frame per Push, Get and Put see only the
+// newest frame, putting nil marks the reference undefined (and a value put later does not
+// clear the mark), and Keys lists the references with a value.
+type vcache struct {
+	terms   []*ast.Term // the references' terms, back to back
+	entries []vcacheEntry
+	frames  []vcacheFrame
+}
+
+type vcacheEntry struct {
+	start, end int // the reference: terms[start:end]
+	value      *ast.Term
+	undefined  bool
+}
+
+// vcacheFrame is where a frame starts in entries and terms.
+type vcacheFrame struct{ entries, terms int }
+
+var _ topdown.VirtualCache = (*vcache)(nil)
+
+// vcachePool keeps vcaches between evaluations.
+type vcachePool struct{ pool sync.Pool }
+
+// get returns an empty cache with one frame.
+func (p *vcachePool) get() *vcache {
+	c, _ := p.pool.Get().(*vcache)
+	if c == nil {
+		c = &vcache{}
+	}
+	c.Push()
+	return c
+}
+
+// put empties c (it keeps no term or value alive) and keeps it for the next evaluation.
+func (p *vcachePool) put(c *vcache) {
+	clear(c.terms)
+	clear(c.entries)
+	c.terms, c.entries, c.frames = c.terms[:0], c.entries[:0], c.frames[:0]
+	p.pool.Put(c)
+}
+
+// Push starts a frame.
+func (c *vcache) Push() {
+	c.frames = append(c.frames, vcacheFrame{entries: len(c.entries), terms: len(c.terms)})
+}
+
+// Pop drops the newest frame and what it holds.
+func (c *vcache) Pop() {
+	if len(c.frames) == 0 {
+		return
+	}
+	f := c.frames[len(c.frames)-1]
+	c.frames = c.frames[:len(c.frames)-1]
+	clear(c.terms[f.terms:])
+	clear(c.entries[f.entries:])
+	c.terms, c.entries = c.terms[:f.terms], c.entries[:f.entries]
+}
+
+// find returns the index of ref in the newest frame, or -1.
+func (c *vcache) find(ref ast.Ref) int {
+	if len(c.frames) == 0 || len(ref) == 0 {
+		return -1
+	}
+	first := c.frames[len(c.frames)-1].entries
+	n := len(ref)
+	for i := len(c.entries) - 1; i >= first; i-- {
+		e := &c.entries[i]
+		if e.end-e.start != n {
+			continue
+		}
+		have := c.terms[e.start:e.end]
+		if equalFromEnd(have, ref) {
+			return i
+		}
+	}
+	return -1
+}
+
+// equalFromEnd compares two references of one length, last terms first.
+func equalFromEnd(a []*ast.Term, b ast.Ref) bool {
+	for j := len(a) - 1; j >= 0; j-- {
+		if a[j] != b[j] && !a[j].Equal(b[j]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Get returns what was put under ref: (value, false), (nil, true) when it is undefined, and
+// (nil, false) when nothing was.
+func (c *vcache) Get(ref ast.Ref) (*ast.Term, bool) {
+	i := c.find(ref)
+	if i < 0 {
+		return nil, false
+	}
+	if e := &c.entries[i]; e.undefined {
+		return nil, true
+	} else {
+		return e.value, false
+	}
+}
+
+// Put keeps value under ref; a nil value marks ref undefined.
+func (c *vcache) Put(ref ast.Ref, value *ast.Term) {
+	if len(c.frames) == 0 {
+		c.Push()
+	}
+	i := c.find(ref)
+	if i < 0 {
+		start := len(c.terms)
+		c.terms = append(c.terms, ref...)
+		c.entries = append(c.entries, vcacheEntry{start: start, end: len(c.terms)})
+		i = len(c.entries) - 1
+	}
+	if value != nil {
+		c.entries[i].value = value
+	} else {
+		c.entries[i].undefined = true
+	}
+}
+
+// Keys lists the references of the newest frame that have a value.
+func (c *vcache) Keys() []ast.Ref {
+	if len(c.frames) == 0 {
+		return nil
+	}
+	var out []ast.Ref
+	for _, e := range c.entries[c.frames[len(c.frames)-1].entries:] {
+		if e.value != nil {
+			out = append(out, slices.Clone(ast.Ref(c.terms[e.start:e.end])))
+		}
+	}
+	return out
+}
