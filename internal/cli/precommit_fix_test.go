@@ -35,11 +35,7 @@ func TestPreCommitFixHook(t *testing.T) {
 	if err != nil || !strings.Contains(string(hooks), "id: ova-lint-fix\n") {
 		t.Skip("the ova-lint-fix hook is not committed yet: the test uses the hooks repository at HEAD")
 	}
-	goEnv := func(key string) string {
-		out, err := exec.Command("go", "env", key).Output()
-		require.NoError(t, err)
-		return strings.TrimSpace(string(out))
-	}
+	goEnv := func(key string) string { return hostGoEnv(t, key) }
 	home := t.TempDir()
 	env := append(os.Environ(),
 		"PRE_COMMIT_HOME="+filepath.Join(home, "pre-commit"), "HOME="+home,

@@ -38,11 +38,7 @@ func TestPreCommitHook(t *testing.T) {
 		t.Skip(".pre-commit-hooks.yaml is not committed yet: the test uses the hooks repository at HEAD")
 	}
 
-	goEnv := func(key string) string {
-		out, err := exec.Command("go", "env", key).Output()
-		require.NoError(t, err)
-		return strings.TrimSpace(string(out))
-	}
+	goEnv := func(key string) string { return hostGoEnv(t, key) }
 	home := t.TempDir()
 	env := append(os.Environ(),
 		"PRE_COMMIT_HOME="+filepath.Join(home, "pre-commit"),
@@ -165,6 +161,29 @@ func TestPreCommitHook(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hostGoEnv returns `go env key` as the go command resolves it outside this test binary, with
+// the XDG_CACHE_HOME the binary was started with rather than TestMain's: GOCACHE defaults to
+// $XDG_CACHE_HOME/go-build, and with TestMain's the hook's `go install` would compile the
+// standard library and every dependency again in an empty cache (about 2 minutes per test
+// instead of about 10 seconds).
+func hostGoEnv(t *testing.T, key string) string {
+	t.Helper()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "XDG_CACHE_HOME=") {
+			env = append(env, kv)
+		}
+	}
+	if xdgCacheHomeSet {
+		env = append(env, "XDG_CACHE_HOME="+xdgCacheHome)
+	}
+	cmd := exec.Command("go", "env", key)
+	cmd.Env = env
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	return strings.TrimSpace(string(out))
 }
 
 func gitRepository(name, branch, annotations string) string {
