@@ -77,6 +77,9 @@ type compiled struct {
 	// repo groups the rule packages by the facts they read, for EvalRepo.
 	repo []repoGroup
 
+	// data is the store's whole data as an evaluation reads it (dataCache).
+	data dataCache
+
 	// vcaches keep the evaluations' virtual-document caches from one evaluation to the next.
 	vcaches vcachePool
 
@@ -279,6 +282,9 @@ func compile(policyDirs []string, cfg *config.Config, rules []*Rule, byPackage m
 	}
 	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params, "apis": apis}}, inmem.OptReturnASTValuesOnRead(true))
 	c := &compiled{compiler: compiler, store: store, byPackage: byPackage, keys: newInputKeys()}
+	if c.data, err = readData(store); err != nil {
+		return nil, err
+	}
 	c.sets = setsOf(compiler, rules)
 	if c.all, err = c.prepare(rules, func(*Rule) bool { return true }, false); err != nil {
 		return nil, err
@@ -288,6 +294,27 @@ func compile(policyDirs []string, cfg *config.Config, rules []*Rule, byPackage m
 	}
 	c.repo = repoGroups(compiler, rules)
 	return c, nil
+}
+
+// readData reads the whole of the store's data, as an evaluation's reads see it.
+func readData(store storage.Store) (dataCache, error) {
+	ctx := context.Background()
+	txn, err := store.NewTransaction(ctx)
+	if err != nil {
+		return dataCache{}, fmt.Errorf("read data: %w", err)
+	}
+	defer store.Abort(ctx, txn)
+	raw, err := store.Read(ctx, txn, storage.Path{})
+	if err != nil {
+		return dataCache{}, fmt.Errorf("read data: %w", err)
+	}
+	v, ok := raw.(ast.Value)
+	if !ok {
+		if v, err = ast.InterfaceToValue(raw); err != nil {
+			return dataCache{}, fmt.Errorf("read data: %w", err)
+		}
+	}
+	return dataCache{data: v}, nil
 }
 
 // prepareSelected prepares one query per (kind, producer) class; classes that select the same
@@ -422,6 +449,7 @@ func (e *compiled) eval(ctx context.Context, q query, input ast.Value) (Result, 
 	var first topdown.QueryResult
 	err = topdown.NewQuery(q.body).
 		WithVirtualCache(vc).
+		WithBaseCache(e.data).
 		WithQueryCompiler(q.compiled).
 		WithCompiler(e.compiler).
 		WithStore(e.store).
@@ -444,7 +472,7 @@ func (e *compiled) eval(ctx context.Context, q query, input ast.Value) (Result, 
 	}
 	for _, o := range q.outputs {
 		var items []any
-		if t := first[ast.Var(o.variable)]; t != nil {
+		if t := first[ast.Var(o.variable)]; t != nil && !empty(t.Value) {
 			v, err := ast.JSONWithOpt(t.Value, ast.JSONOpt{}) // as rego's results
 			if err != nil {
 				return Result{}, fmt.Errorf("read %s: %w", o.variable, err)
@@ -470,6 +498,17 @@ func (e *compiled) eval(ctx context.Context, q query, input ast.Value) (Result, 
 		}
 	}
 	return res, nil
+}
+
+// empty reports whether v is an empty set or array: nothing to convert.
+func empty(v ast.Value) bool {
+	switch c := v.(type) {
+	case ast.Set:
+		return c.Len() == 0
+	case *ast.Array:
+		return c.Len() == 0
+	}
+	return false
 }
 
 // queryFor picks the query for an input: by the kind of input.object ("" when it has none) and

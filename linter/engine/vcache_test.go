@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"context"
 	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -86,4 +89,38 @@ func refStrings(refs []ast.Ref) []string {
 		out[i] = r.String()
 	}
 	return out
+}
+
+// TestDataCacheIsTheStore: every base document the data cache answers is what reading the
+// store gives, for paths that exist (objects, arrays, scalars) and paths that do not.
+func TestDataCacheIsTheStore(t *testing.T) {
+	ctx := context.Background()
+	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{
+		"params": map[string]any{"sync_interval": map[string]any{"kinds": map[string]any{"GitRepository": "1m"}}, "hosts": []any{"a", "b"}, "n": 3},
+		"apis":   map[string]any{"flux": map[string]any{"2.4": map[string]any{"source.toolkit.fluxcd.io/GitRepository": map[string]any{"storage": "v1"}}}},
+	}}, inmem.OptReturnASTValuesOnRead(true))
+	c, err := readData(store)
+	require.NoError(t, err)
+	for _, text := range []string{
+		"data", "data.ova", "data.ova.params", "data.ova.params.sync_interval.kinds.GitRepository",
+		"data.ova.params.hosts", "data.ova.params.hosts[1]", "data.ova.params.hosts[2]", "data.ova.params.n",
+		`data.ova.apis.flux["2.4"]["source.toolkit.fluxcd.io/GitRepository"].storage`,
+		"data.ova.params.missing", "data.ova.params.n.x", "data.other", `data.ova.apis.flux["2.5"]`,
+	} {
+		ref := ast.MustParseRef(text)
+		got := c.Get(ref)
+		path, err := storage.NewPathForRef(ref)
+		require.NoError(t, err)
+		txn, err := store.NewTransaction(ctx)
+		require.NoError(t, err)
+		want, err := store.Read(ctx, txn, path)
+		store.Abort(ctx, txn)
+		if storage.IsNotFound(err) {
+			assert.Nil(t, got, text)
+			continue
+		}
+		require.NoError(t, err, text)
+		require.NotNil(t, got, text)
+		assert.Equal(t, 0, want.(ast.Value).Compare(got), "%s: %v, the store reads %v", text, got, want)
+	}
 }
