@@ -8,14 +8,17 @@ import (
 	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
-// vcache is topdown.VirtualCache as a flat list, reused from one evaluation to the next.
+// vcache is topdown.VirtualCache as a flat list indexed by each reference's hash, reused from
+// one evaluation to the next.
 //
 // OPA's own cache is a trie with a hash map per level of a reference: caching
 // data.ova.rules.no_sops.violation made five maps and five nodes, which were a third of the
-// allocations of a ConfigMap's evaluation. An evaluation here caches a few dozen references at
-// most, so a list searched from its end, comparing the last terms of references first (they
-// differ first: the rule, then its package), costs less than hashing every term, and, kept
-// from one evaluation to the next, allocates nothing once grown.
+// allocations of a ConfigMap's evaluation. Here a reference's terms are copied into one slice,
+// its entry appended to another, and a map from the reference's hash to its newest entry (each
+// entry links to the previous one of the same hash) finds it; kept from one evaluation to the
+// next, none of it allocates once grown. (A list searched without the index was cheaper still
+// for a dozen entries, but the repo pass caches thousands of function calls with object
+// arguments: searching them one by one took half the run.)
 //
 // A reference is copied in when it is put (the evaluator reuses the slices it passes), and the
 // value kept as given. Behaviour is topdown's: a frame per Push, Get and Put see only the
@@ -25,10 +28,13 @@ type vcache struct {
 	terms   []*ast.Term // the references' terms, back to back
 	entries []vcacheEntry
 	frames  []vcacheFrame
+	newest  map[int]int // a reference's hash: its newest entry
 }
 
 type vcacheEntry struct {
 	start, end int // the reference: terms[start:end]
+	hash       int
+	prev       int // the previous entry of the same hash, or -1
 	value      *ast.Term
 	undefined  bool
 }
@@ -45,7 +51,7 @@ type vcachePool struct{ pool sync.Pool }
 func (p *vcachePool) get() *vcache {
 	c, _ := p.pool.Get().(*vcache)
 	if c == nil {
-		c = &vcache{}
+		c = &vcache{newest: map[int]int{}}
 	}
 	c.Push()
 	return c
@@ -55,6 +61,7 @@ func (p *vcachePool) get() *vcache {
 func (p *vcachePool) put(c *vcache) {
 	clear(c.terms)
 	clear(c.entries)
+	clear(c.newest)
 	c.terms, c.entries, c.frames = c.terms[:0], c.entries[:0], c.frames[:0]
 	p.pool.Put(c)
 }
@@ -71,33 +78,40 @@ func (c *vcache) Pop() {
 	}
 	f := c.frames[len(c.frames)-1]
 	c.frames = c.frames[:len(c.frames)-1]
+	for i := len(c.entries) - 1; i >= f.entries; i-- { // newest first: each was its hash's newest
+		if e := &c.entries[i]; e.prev >= 0 {
+			c.newest[e.hash] = e.prev
+		} else {
+			delete(c.newest, e.hash)
+		}
+	}
 	clear(c.terms[f.terms:])
 	clear(c.entries[f.entries:])
 	c.terms, c.entries = c.terms[:f.terms], c.entries[:f.entries]
 }
 
-// find returns the index of ref in the newest frame, or -1.
-func (c *vcache) find(ref ast.Ref) int {
-	if len(c.frames) == 0 || len(ref) == 0 {
-		return -1
+// find returns the index of ref in the newest frame, or -1, and ref's hash.
+func (c *vcache) find(ref ast.Ref) (int, int) {
+	h := ref.Hash()
+	if len(c.frames) == 0 {
+		return -1, h
 	}
 	first := c.frames[len(c.frames)-1].entries
-	n := len(ref)
-	for i := len(c.entries) - 1; i >= first; i-- {
+	i, ok := c.newest[h]
+	if !ok {
+		return -1, h
+	}
+	for ; i >= first; i = c.entries[i].prev {
 		e := &c.entries[i]
-		if e.end-e.start != n {
-			continue
-		}
-		have := c.terms[e.start:e.end]
-		if equalFromEnd(have, ref) {
-			return i
+		if e.end-e.start == len(ref) && equalTerms(c.terms[e.start:e.end], ref) {
+			return i, h
 		}
 	}
-	return -1
+	return -1, h
 }
 
-// equalFromEnd compares two references of one length, last terms first.
-func equalFromEnd(a []*ast.Term, b ast.Ref) bool {
+// equalTerms compares two references of one length, last terms first (they differ first).
+func equalTerms(a []*ast.Term, b ast.Ref) bool {
 	for j := len(a) - 1; j >= 0; j-- {
 		if a[j] != b[j] && !a[j].Equal(b[j]) {
 			return false
@@ -109,7 +123,7 @@ func equalFromEnd(a []*ast.Term, b ast.Ref) bool {
 // Get returns what was put under ref: (value, false), (nil, true) when it is undefined, and
 // (nil, false) when nothing was.
 func (c *vcache) Get(ref ast.Ref) (*ast.Term, bool) {
-	i := c.find(ref)
+	i, _ := c.find(ref)
 	if i < 0 {
 		return nil, false
 	}
@@ -125,12 +139,17 @@ func (c *vcache) Put(ref ast.Ref, value *ast.Term) {
 	if len(c.frames) == 0 {
 		c.Push()
 	}
-	i := c.find(ref)
+	i, h := c.find(ref)
 	if i < 0 {
+		prev, ok := c.newest[h]
+		if !ok {
+			prev = -1
+		}
 		start := len(c.terms)
 		c.terms = append(c.terms, ref...)
-		c.entries = append(c.entries, vcacheEntry{start: start, end: len(c.terms)})
+		c.entries = append(c.entries, vcacheEntry{start: start, end: len(c.terms), hash: h, prev: prev})
 		i = len(c.entries) - 1
+		c.newest[h] = i
 	}
 	if value != nil {
 		c.entries[i].value = value
