@@ -60,6 +60,18 @@ func run() error {
 		}
 		sizes = append(sizes, n)
 	}
+	// The binaries are timed as copies: a binary the Go linker has just written maps ~17 MiB
+	// more of its file into memory when it runs than a copy of it does (the page cache holds
+	// the linker's pages differently), which is the file's history, not the program's.
+	var err error
+	if *ova, err = copyBinary(*ova, *cache); err != nil {
+		return err
+	}
+	if *kc != "" {
+		if *kc, err = copyBinary(*kc, *cache); err != nil {
+			return err
+		}
+	}
 	location := ""
 	if *kc != "" {
 		v, err := schema.New(schema.Options{})
@@ -109,6 +121,39 @@ func runOnce(ctx context.Context, argv []string, env ...string) (measure, error)
 		m.rssKB = ru.Maxrss
 	}
 	return m, nil
+}
+
+// copyBinary copies the executable at path into dir/bin and returns the copy's path.
+func copyBinary(path, dir string) (string, error) {
+	src, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("copy %s: %w", path, err)
+	}
+	defer src.Close()
+	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+		return "", fmt.Errorf("copy %s: %w", path, err)
+	}
+	out := filepath.Join(dir, "bin", filepath.Base(path))
+	tmp, err := os.CreateTemp(filepath.Join(dir, "bin"), ".copy-*")
+	if err != nil {
+		return "", fmt.Errorf("copy %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // gone after the rename
+	if _, err := io.Copy(tmp, src); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("copy %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o755); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("copy %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("copy %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return "", fmt.Errorf("copy %s: %w", path, err)
+	}
+	return out, nil
 }
 
 func median(ms []measure) measure {
