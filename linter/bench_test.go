@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -95,6 +96,46 @@ func BenchmarkEval(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// BenchmarkEvalRule is BenchmarkEval one rule at a time: each rule that applies to an object
+// of each generated kind, evaluated alone (a query of its package only), to find the rules that
+// cost the most.
+func BenchmarkEvalRule(b *testing.B) {
+	dir, _ := benchCorpus(b, 9)
+	ctx := context.Background()
+	cfg, err := config.Default()
+	require.NoError(b, err)
+	eng, err := engine.New(ctx, engine.Options{Config: cfg})
+	require.NoError(b, err)
+	files := []string{"clusters/cluster-00/production/app-00000.yaml", "apps/app-00000/deploy/production/workload.yaml", "platform/app-00000/blueprint.yaml", "platform/app-00000/chart/Chart.yaml"}
+	for _, rel := range files {
+		data, err := os.ReadFile(filepath.Join(dir, rel))
+		require.NoError(b, err)
+		docs, serr := loader.Parse(data, loader.DefaultLimits())
+		require.Nil(b, serr)
+		for _, d := range docs {
+			kind, _, _ := input.Identity(d.Object)
+			if kind == "" {
+				kind = "Chart.yaml"
+			}
+			in, err := input.ObjectInput(cfg, d.Object, input.FileSource(rel, rel, ".", d.Index, string(data)), nil)
+			require.NoError(b, err)
+			for _, r := range eng.Rules() {
+				if r.Disabled || r.Scope != engine.ScopeObject || (r.Kinds != nil && !slices.Contains(r.Kinds, kind)) {
+					continue
+				}
+				b.Run(kind+"/"+r.ID, func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						if _, err := eng.EvalRules(ctx, in, []string{r.Package}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
 		}
 	}
 }
