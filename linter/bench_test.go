@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/stretchr/testify/require"
 
 	"github.com/openova-io/ova-lint/internal/gencorpus"
@@ -67,15 +68,22 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
-// BenchmarkEval is the engine stage alone: one object of each generated kind evaluated against
-// every rule that applies to it.
-func BenchmarkEval(b *testing.B) {
+// benchInput is the engine input of one object of a generated kind ("Chart.yaml" for the
+// document without one).
+type benchInput struct {
+	kind string
+	in   ast.Value
+}
+
+// benchInputs compiles the default rules and builds the input of one object of each generated
+// kind.
+func benchInputs(b *testing.B) (*engine.Engine, []benchInput) {
 	dir, _ := benchCorpus(b, 9)
-	ctx := context.Background()
 	cfg, err := config.Default()
 	require.NoError(b, err)
-	eng, err := engine.New(ctx, engine.Options{Config: cfg})
+	eng, err := engine.New(context.Background(), engine.Options{Config: cfg})
 	require.NoError(b, err)
+	var out []benchInput
 	files := []string{"clusters/cluster-00/production/app-00000.yaml", "apps/app-00000/deploy/production/workload.yaml", "platform/app-00000/blueprint.yaml", "platform/app-00000/chart/Chart.yaml"}
 	for _, rel := range files {
 		data, err := os.ReadFile(filepath.Join(dir, rel))
@@ -89,53 +97,47 @@ func BenchmarkEval(b *testing.B) {
 			}
 			in, err := input.ObjectInput(cfg, d.Object, input.FileSource(rel, rel, ".", d.Index, string(data)), nil)
 			require.NoError(b, err)
-			b.Run(kind, func(b *testing.B) {
+			out = append(out, benchInput{kind, in})
+		}
+	}
+	return eng, out
+}
+
+// BenchmarkEval is the engine stage alone: one object of each generated kind evaluated against
+// every rule that applies to it.
+func BenchmarkEval(b *testing.B) {
+	ctx := context.Background()
+	eng, inputs := benchInputs(b)
+	for _, bi := range inputs {
+		b.Run(bi.kind, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := eng.Eval(ctx, bi.in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEvalRule is BenchmarkEval one rule at a time: each object rule that applies to an
+// object of each generated kind, evaluated alone (a query of its package only), to find the
+// rules that cost the most.
+func BenchmarkEvalRule(b *testing.B) {
+	ctx := context.Background()
+	eng, inputs := benchInputs(b)
+	for _, bi := range inputs {
+		for _, r := range eng.Rules() {
+			if r.Disabled || r.Scope != engine.ScopeObject || (r.Kinds != nil && !slices.Contains(r.Kinds, bi.kind)) {
+				continue
+			}
+			b.Run(bi.kind+"/"+r.ID, func(b *testing.B) {
+				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := eng.Eval(ctx, in); err != nil {
+					if _, err := eng.EvalRules(ctx, bi.in, []string{r.Package}); err != nil {
 						b.Fatal(err)
 					}
 				}
 			})
-		}
-	}
-}
-
-// BenchmarkEvalRule is BenchmarkEval one rule at a time: each rule that applies to an object
-// of each generated kind, evaluated alone (a query of its package only), to find the rules that
-// cost the most.
-func BenchmarkEvalRule(b *testing.B) {
-	dir, _ := benchCorpus(b, 9)
-	ctx := context.Background()
-	cfg, err := config.Default()
-	require.NoError(b, err)
-	eng, err := engine.New(ctx, engine.Options{Config: cfg})
-	require.NoError(b, err)
-	files := []string{"clusters/cluster-00/production/app-00000.yaml", "apps/app-00000/deploy/production/workload.yaml", "platform/app-00000/blueprint.yaml", "platform/app-00000/chart/Chart.yaml"}
-	for _, rel := range files {
-		data, err := os.ReadFile(filepath.Join(dir, rel))
-		require.NoError(b, err)
-		docs, serr := loader.Parse(data, loader.DefaultLimits())
-		require.Nil(b, serr)
-		for _, d := range docs {
-			kind, _, _ := input.Identity(d.Object)
-			if kind == "" {
-				kind = "Chart.yaml"
-			}
-			in, err := input.ObjectInput(cfg, d.Object, input.FileSource(rel, rel, ".", d.Index, string(data)), nil)
-			require.NoError(b, err)
-			for _, r := range eng.Rules() {
-				if r.Disabled || r.Scope != engine.ScopeObject || (r.Kinds != nil && !slices.Contains(r.Kinds, kind)) {
-					continue
-				}
-				b.Run(kind+"/"+r.ID, func(b *testing.B) {
-					b.ReportAllocs()
-					for b.Loop() {
-						if _, err := eng.EvalRules(ctx, in, []string{r.Package}); err != nil {
-							b.Fatal(err)
-						}
-					}
-				})
-			}
 		}
 	}
 }
