@@ -106,10 +106,13 @@ func (e *evaluator) evaluate(ctx context.Context, obj map[string]any, text strin
 		}
 		v.findings = append(v.findings, liveFinding(webhook.NewFinding(x, kind, ns, name)))
 	}
-	for _, f := range res.Facts {
-		pkg, _ := f["pkg"].(string)
-		if !liveRepoRules[pkg] {
+	for _, rf := range res.Facts {
+		if !liveRepoRules[rf.Pkg] {
 			continue
+		}
+		f, err := rf.Map()
+		if err != nil {
+			return verdict{}, fmt.Errorf("%s %s: %w", kind, objectName(ns, name), err)
 		}
 		path, _ := f["path"].([]any)
 		at := map[string]any{"kind": kind, "namespace": ns, "name": name, "path": webhook.FieldPath(path)}

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"gopkg.in/yaml.v3"
 
 	"github.com/openova-io/ova-lint/linter/cache"
@@ -559,7 +560,7 @@ func (l *Linter) lintData(ctx context.Context, f loader.File, data []byte, schem
 			res.waivers = append(res.waivers, s)
 		}
 		for _, fact := range out.Facts {
-			enc, err := facts.Encode(locate(fact, f.Display, doc.Node, kind, ns, name))
+			enc, err := facts.EncodeLocated(fact.Pkg, fact.Value, locate(fact.Value, f.Display, doc.Node, kind, ns, name))
 			if err != nil {
 				res.err = fmt.Errorf("%s (document %d): %w", f.Display, doc.Index+1, err)
 				return res
@@ -649,34 +650,55 @@ func newFinding(v engine.Violation, file string, line, col int, kind, ns, name s
 	}
 }
 
-// locate adds the location of a fact's field, so a repo-scope violation can point at it later
-// without keeping the document.
-func locate(fact engine.Fact, file string, node *yaml.Node, kind, ns, name string) map[string]any {
-	path, _ := fact["path"].([]any)
-	line, col := loader.Position(node, path)
+// locate is the location of a fact's field ("at"), so a repo-scope violation can point at it
+// later without keeping the document: the file, the object, and the line and column of the
+// fact's "path" (and of each "<name>_path" as "<name>_line" and "<name>_column").
+func locate(fact ast.Object, file string, node *yaml.Node, kind, ns, name string) map[string]any {
+	line, col := loader.Position(node, pathOf(fact.Get(ast.InternedTerm("path"))))
 	if line == 0 {
 		line, col = 1, 1
-	}
-	out := make(map[string]any, len(fact)+1)
-	for k, v := range fact {
-		out[k] = v
 	}
 	at := map[string]any{
 		"file": file, "line": line, "column": col,
 		"kind": kind, "namespace": ns, "name": name,
 	}
 	// a fact may name other fields a violation could sit on: "<name>_path" gives at.<name>_line
-	for k, v := range fact {
-		if p, ok := v.([]any); ok && strings.HasSuffix(k, "_path") {
-			l, c := loader.Position(node, p)
-			if l == 0 {
-				l, c = line, col
-			}
-			at[strings.TrimSuffix(k, "_path")+"_line"], at[strings.TrimSuffix(k, "_path")+"_column"] = l, c
+	fact.Foreach(func(k, v *ast.Term) {
+		s, ok := k.Value.(ast.String)
+		if !ok || !strings.HasSuffix(string(s), "_path") {
+			return
 		}
+		p := pathOf(v)
+		if p == nil {
+			return
+		}
+		l, c := loader.Position(node, p)
+		if l == 0 {
+			l, c = line, col
+		}
+		n := strings.TrimSuffix(string(s), "_path")
+		at[n+"_line"], at[n+"_column"] = l, c
+	})
+	return at
+}
+
+// pathOf is a fact's field path as plain values (as ast.JSON makes it), or nil when the term is
+// not a list.
+func pathOf(t *ast.Term) []any {
+	if t == nil {
+		return nil
 	}
-	out["at"] = at
-	return out
+	switch t.Value.(type) {
+	case *ast.Array, ast.Set:
+	default:
+		return nil
+	}
+	v, err := ast.JSONWithOpt(t.Value, ast.JSONOpt{})
+	if err != nil {
+		return nil
+	}
+	p, _ := v.([]any)
+	return p
 }
 
 // repoPass runs the repo-scope rules over the facts of every object. Through the result cache,

@@ -254,13 +254,11 @@ func (l *Linter) evalOne(ctx context.Context, tree Tree, p graph.Produced, schem
 		}
 	}
 	for _, fact := range out.Facts {
-		fl := locate(fact, file, p.Node, kind, ns, name)
+		at := locate(fact.Value, file, p.Node, kind, ns, name)
 		if p.Node == nil {
-			if at, ok := fl["at"].(map[string]any); ok {
-				at["line"], at["column"] = max(p.Line, 1), 1
-			}
+			at["line"], at["column"] = max(p.Line, 1), 1
 		}
-		enc, err := facts.Encode(fl)
+		enc, err := facts.EncodeLocated(fact.Pkg, fact.Value, at)
 		if err != nil {
 			return res, err
 		}

@@ -405,9 +405,28 @@ type Violation struct {
 // Edit is one field change of a mechanical fix (see finding.Edit).
 type Edit = finding.Edit
 
-// Fact is a piece of information a repo-scope rule collected from one object. Its "path" names
-// the field it is about; the caller adds the location under "at" before the repo pass.
-type Fact map[string]any
+// Fact is a piece of information a repo-scope rule collected from one object: the rule
+// package that collected it and the fact as the rule made it. Its "path" names the field it is
+// about; the caller adds the location under "at" before the repo pass. It stays an OPA value:
+// the linter encodes it for the repo pass without making Go maps of it (facts.EncodeLocated).
+type Fact struct {
+	Pkg   string
+	Value ast.Object
+}
+
+// Map returns the fact as plain Go values, as rego converts results, with its "pkg".
+func (f Fact) Map() (map[string]any, error) {
+	v, err := ast.JSONWithOpt(f.Value, ast.JSONOpt{})
+	if err != nil {
+		return nil, fmt.Errorf("fact of %s: %w", f.Pkg, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("fact of %s: not an object", f.Pkg)
+	}
+	m["pkg"] = f.Pkg
+	return m, nil
+}
 
 // Result is the outcome of evaluating one input.
 type Result struct {
@@ -471,22 +490,20 @@ func (e *compiled) eval(ctx context.Context, q query, input ast.Value) (Result, 
 		return res, nil
 	}
 	for _, o := range q.outputs {
+		t := first[ast.Var(o.variable)]
+		if o.fact {
+			if t != nil {
+				res.Facts = appendFacts(res.Facts, o.rule.Package, t.Value)
+			}
+			continue
+		}
 		var items []any
-		if t := first[ast.Var(o.variable)]; t != nil && !empty(t.Value) {
+		if t != nil && !empty(t.Value) {
 			v, err := ast.JSONWithOpt(t.Value, ast.JSONOpt{}) // as rego's results
 			if err != nil {
 				return Result{}, fmt.Errorf("read %s: %w", o.variable, err)
 			}
 			items, _ = v.([]any)
-		}
-		if o.fact {
-			for _, raw := range items {
-				if f, ok := raw.(map[string]any); ok {
-					f["pkg"] = o.rule.Package
-					res.Facts = append(res.Facts, Fact(f))
-				}
-			}
-			continue
 		}
 		if o.rule.Disabled {
 			continue
@@ -498,6 +515,26 @@ func (e *compiled) eval(ctx context.Context, q query, input ast.Value) (Result, 
 		}
 	}
 	return res, nil
+}
+
+// appendFacts appends the objects of a fact set (or list) as facts of pkg, in the order
+// ast.JSON lists them.
+func appendFacts(fs []Fact, pkg string, v ast.Value) []Fact {
+	add := func(t *ast.Term) error {
+		if o, ok := t.Value.(ast.Object); ok {
+			fs = append(fs, Fact{Pkg: pkg, Value: o})
+		}
+		return nil
+	}
+	switch c := v.(type) {
+	case ast.Set:
+		_ = c.Iter(add)
+	case *ast.Array:
+		for i := range c.Len() {
+			_ = add(c.Elem(i))
+		}
+	}
+	return fs
 }
 
 // empty reports whether v is an empty set or array: nothing to convert.

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"github.com/open-policy-agent/opa/v1/ast"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,7 +49,9 @@ func TestEvalRepoIsEval(t *testing.T) {
 			res, err := eng.Eval(ctx, in)
 			require.NoError(t, err)
 			kind, ns, name := input.Identity(doc.Object)
-			for _, f := range res.Facts {
+			for _, rf := range res.Facts {
+				f, err := rf.Map()
+				require.NoError(t, err)
 				located := map[string]any{"at": map[string]any{"file": rel, "line": doc.Index + 1, "column": 1, "kind": kind, "namespace": ns, "name": name}}
 				for k, v := range f {
 					located[k] = v
@@ -89,4 +92,52 @@ func summary(vs []engine.Violation) []string {
 		out = append(out, fmt.Sprintf("%s|%s|%s|%v|%v|%s", v.Rule.ID, v.Message, v.Fix, v.Path, v.At, v.Severity))
 	}
 	return out
+}
+
+// TestEncodeLocatedIsEncode: every fact of the rule fixtures, and facts of every shape a rule
+// could make, encode byte for byte as the map of the fact, its "pkg" and its "at" did.
+func TestEncodeLocatedIsEncode(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := config.Default()
+	require.NoError(t, err)
+	eng, err := engine.New(ctx, engine.Options{Config: cfg})
+	require.NoError(t, err)
+	var all []engine.Fact
+	for _, p := range ruleFixtureFiles(t) {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		docs, _ := loader.Parse(data, loader.DefaultLimits())
+		for _, doc := range docs {
+			if doc.Object == nil {
+				continue
+			}
+			in, err := input.ObjectInput(cfg, doc.Object, input.FileSource(p, p, ruleFixtures, doc.Index, string(data)), nil)
+			require.NoError(t, err)
+			res, err := eng.Eval(ctx, in)
+			require.NoError(t, err)
+			all = append(all, res.Facts...)
+		}
+	}
+	require.Greater(t, len(all), 50, "the fixtures give facts")
+	for _, text := range []string{
+		`{"path": ["spec", "chart", 0], "n": 3, "f": 1.5, "big": 12345678901234567890, "b": true, "z": null}`,
+		`{"set": {"b", "a", 2}, "nested": {"y": [1, {"x": "v"}], "a": {}}, "e": []}`,
+		`{"pkg": "theirs", "at": "theirs", "path": []}`,
+		`{"url_path": ["spec", "url"], "url": "https://x"}`,
+		`{1: "a number key"}`,
+		`{"k": {["a"]: 1}}`,
+	} {
+		all = append(all, engine.Fact{Pkg: "ova.rules.test", Value: ast.MustParseTerm(text).Value.(ast.Object)})
+	}
+	for i, f := range all {
+		at := map[string]any{"file": "a.yaml", "line": i + 1, "column": 3, "kind": "K", "namespace": "", "name": "n", "url_line": 4}
+		m, err := f.Map()
+		require.NoError(t, err)
+		m["at"] = at
+		want, err := facts.Encode(m)
+		require.NoError(t, err)
+		got, err := facts.EncodeLocated(f.Pkg, f.Value, at)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "fact %d of %s: %v", i, f.Pkg, f.Value)
+	}
 }

@@ -14,7 +14,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -151,4 +153,55 @@ func (b *builder) str(s []byte) *ast.Term {
 	t := ast.StringTerm(string(s))
 	b.strings[string(s)] = t
 	return t
+}
+
+// EncodeLocated encodes a fact as a rule made it, with the rule package that collected it
+// under "pkg" and its location under "at" (both replacing keys of those names): byte for byte
+// what Encode makes of that map, without converting the fact to Go values first.
+func EncodeLocated(pkg string, fact ast.Object, at map[string]any) (Fact, error) {
+	if keys, ok := cache.StringKeys(fact); ok {
+		type entry struct {
+			name string
+			key  *ast.Term // nil for "pkg" and "at"
+		}
+		entries := make([]entry, 0, len(keys)+2)
+		for _, k := range keys {
+			if n := string(k.Value.(ast.String)); n != "pkg" && n != "at" {
+				entries = append(entries, entry{n, k})
+			}
+		}
+		entries = append(entries, entry{"pkg", nil}, entry{"at", nil})
+		slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.name, b.name) })
+		var w cache.Writer
+		w.MapHeader(len(entries))
+		written := true
+		for _, e := range entries {
+			w.String(e.name)
+			switch {
+			case e.name == "pkg" && e.key == nil:
+				w.Value(pkg)
+			case e.name == "at" && e.key == nil:
+				w.Value(at)
+			default:
+				written = w.Term(fact.Get(e.key).Value)
+			}
+			if !written {
+				break
+			}
+		}
+		if b, err := w.Bytes(); written && err == nil {
+			return Fact{Pkg: pkg, Enc: bytes.Clone(b)}, nil
+		}
+	}
+	// a fact with what the writer does not take (a key that is not a string): through Go values
+	v, err := ast.JSONWithOpt(fact, ast.JSONOpt{})
+	if err != nil {
+		return Fact{}, fmt.Errorf("repo fact: %w", err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return Fact{}, fmt.Errorf("repo fact: not an object")
+	}
+	m["pkg"], m["at"] = pkg, at
+	return Encode(m)
 }
