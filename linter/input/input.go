@@ -206,8 +206,11 @@ func parseError(e *loader.SyntaxError) map[string]any {
 // Minor turns "v1.31.4", "1.31" or "2.7.2" into "1.31" / "2.7".
 func Minor(v string) string {
 	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
-	if parts := strings.SplitN(v, ".", 3); len(parts) >= 2 {
-		return parts[0] + "." + parts[1]
+	// up to the second dot, if any: a substring, so building every input allocates nothing here
+	if i := strings.IndexByte(v, '.'); i >= 0 {
+		if j := strings.IndexByte(v[i+1:], '.'); j >= 0 {
+			return v[:i+1+j]
+		}
 	}
 	return v
 }

@@ -172,3 +172,14 @@ func BenchmarkObjectInput(b *testing.B) {
 		}
 	})
 }
+
+func TestMinor(t *testing.T) {
+	for in, want := range map[string]string{
+		"1.31": "1.31", "v1.31.4": "1.31", "2.4.0": "2.4", " v2.9 ": "2.9", "1": "1", "": "",
+		"1.31.4.5": "1.31", "v1.": "1.", ".5.6": ".5",
+	} {
+		if got := Minor(in); got != want {
+			t.Errorf("Minor(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

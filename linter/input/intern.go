@@ -37,6 +37,9 @@ var internedKeys = [...]string{
 	"v1", "apps/v1", "TCP", "Opaque", "GitRepository", "HelmRepository", "OCIRepository",
 	"Kustomization", "HelmRelease", "ConfigMap", "Secret", "Service", "Deployment",
 	"ExternalSecret", "flux-system",
+	// input.versions: the Kubernetes and Flux minors the schema catalogue carries, and nearby
+	"1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37",
+	"2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10",
 }
 
 func init() { ast.InternStringTerm(internedKeys[:]...) }
