@@ -24,44 +24,27 @@ import (
 // facts of each rule fixture case and for the facts of all of them together, complete or not.
 func TestEvalRepoIsEval(t *testing.T) {
 	ctx := context.Background()
-	cfg, err := config.Default()
-	require.NoError(t, err)
-	eng, err := engine.New(ctx, engine.Options{Config: cfg})
-	require.NoError(t, err)
-
+	eng := defaultEngine(t)
 	cases := map[string][]facts.Fact{}
-	for _, p := range ruleFixtureFiles(t) {
-		rel, _ := filepath.Rel(ruleFixtures, p)
+	fixtureFacts(t, eng, func(rel string, doc loader.Document, fs []engine.Fact) {
 		parts := strings.SplitN(filepath.ToSlash(rel), "/", 3) // rule/case/file
 		caseName := parts[0]
 		if len(parts) > 1 {
 			caseName += "/" + parts[1]
 		}
-		data, err := os.ReadFile(p)
-		require.NoError(t, err)
-		docs, _ := loader.Parse(data, loader.DefaultLimits())
-		for _, doc := range docs {
-			if doc.Object == nil {
-				continue
-			}
-			in, err := input.ObjectInput(cfg, doc.Object, input.FileSource(rel, rel, ruleFixtures, doc.Index, string(data)), nil)
+		kind, ns, name := input.Identity(doc.Object)
+		for _, rf := range fs {
+			f, err := rf.Map()
 			require.NoError(t, err)
-			res, err := eng.Eval(ctx, in)
-			require.NoError(t, err)
-			kind, ns, name := input.Identity(doc.Object)
-			for _, rf := range res.Facts {
-				f, err := rf.Map()
-				require.NoError(t, err)
-				located := map[string]any{"at": map[string]any{"file": rel, "line": doc.Index + 1, "column": 1, "kind": kind, "namespace": ns, "name": name}}
-				for k, v := range f {
-					located[k] = v
-				}
-				enc, err := facts.Encode(located)
-				require.NoError(t, err)
-				cases[caseName] = append(cases[caseName], enc)
+			located := map[string]any{"at": map[string]any{"file": rel, "line": doc.Index + 1, "column": 1, "kind": kind, "namespace": ns, "name": name}}
+			for k, v := range f {
+				located[k] = v
 			}
+			enc, err := facts.Encode(located)
+			require.NoError(t, err)
+			cases[caseName] = append(cases[caseName], enc)
 		}
-	}
+	})
 	var every []facts.Fact
 	for _, fs := range cases {
 		every = append(every, fs...)
@@ -97,27 +80,10 @@ func summary(vs []engine.Violation) []string {
 // TestEncodeLocatedIsEncode: every fact of the rule fixtures, and facts of every shape a rule
 // could make, encode byte for byte as the map of the fact, its "pkg" and its "at" did.
 func TestEncodeLocatedIsEncode(t *testing.T) {
-	ctx := context.Background()
-	cfg, err := config.Default()
-	require.NoError(t, err)
-	eng, err := engine.New(ctx, engine.Options{Config: cfg})
-	require.NoError(t, err)
 	var all []engine.Fact
-	for _, p := range ruleFixtureFiles(t) {
-		data, err := os.ReadFile(p)
-		require.NoError(t, err)
-		docs, _ := loader.Parse(data, loader.DefaultLimits())
-		for _, doc := range docs {
-			if doc.Object == nil {
-				continue
-			}
-			in, err := input.ObjectInput(cfg, doc.Object, input.FileSource(p, p, ruleFixtures, doc.Index, string(data)), nil)
-			require.NoError(t, err)
-			res, err := eng.Eval(ctx, in)
-			require.NoError(t, err)
-			all = append(all, res.Facts...)
-		}
-	}
+	fixtureFacts(t, defaultEngine(t), func(_ string, _ loader.Document, fs []engine.Fact) {
+		all = append(all, fs...)
+	})
 	require.Greater(t, len(all), 50, "the fixtures give facts")
 	for _, text := range []string{
 		`{"path": ["spec", "chart", 0], "n": 3, "f": 1.5, "big": 12345678901234567890, "b": true, "z": null}`,
@@ -139,5 +105,39 @@ func TestEncodeLocatedIsEncode(t *testing.T) {
 		got, err := facts.EncodeLocated(f.Pkg, f.Value, at)
 		require.NoError(t, err)
 		require.Equal(t, want, got, "fact %d of %s: %v", i, f.Pkg, f.Value)
+	}
+}
+
+// defaultEngine compiles the shipped rules with the default configuration.
+func defaultEngine(t *testing.T) *engine.Engine {
+	t.Helper()
+	cfg, err := config.Default()
+	require.NoError(t, err)
+	eng, err := engine.New(context.Background(), engine.Options{Config: cfg})
+	require.NoError(t, err)
+	return eng
+}
+
+// fixtureFacts evaluates every document of the rule fixtures and hands each one's facts to do,
+// with the fixture file's path relative to the fixtures.
+func fixtureFacts(t *testing.T, eng *engine.Engine, do func(rel string, doc loader.Document, fs []engine.Fact)) {
+	t.Helper()
+	cfg, err := config.Default()
+	require.NoError(t, err)
+	for _, p := range ruleFixtureFiles(t) {
+		rel, _ := filepath.Rel(ruleFixtures, p)
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		docs, _ := loader.Parse(data, loader.DefaultLimits())
+		for _, doc := range docs {
+			if doc.Object == nil {
+				continue
+			}
+			in, err := input.ObjectInput(cfg, doc.Object, input.FileSource(rel, rel, ruleFixtures, doc.Index, string(data)), nil)
+			require.NoError(t, err)
+			res, err := eng.Eval(context.Background(), in)
+			require.NoError(t, err)
+			do(rel, doc, res.Facts)
+		}
 	}
 }
