@@ -178,12 +178,12 @@ func EncodeLocated(pkg string, fact ast.Object, at map[string]any) (Fact, error)
 		for _, e := range entries {
 			w.String(e.name)
 			switch {
-			case e.name == "pkg" && e.key == nil:
-				w.Value(pkg)
-			case e.name == "at" && e.key == nil:
-				w.Value(at)
-			default:
+			case e.key != nil:
 				written = w.Term(fact.Get(e.key).Value)
+			case e.name == "pkg":
+				w.Value(pkg)
+			default:
+				w.Value(at)
 			}
 			if !written {
 				break

@@ -187,17 +187,15 @@ func (ix *Index) ReadDir(osPath string) ([]fs.DirEntry, error) {
 	if err != nil || st == (Stat{}) || ix.racy(st) {
 		return des, err
 	}
-	var w cache.Writer
+	ix.mu.Lock()
+	w := &ix.newDirs
 	w.String(osPath)
-	writeStat(&w, st)
+	writeStat(w, st)
 	w.Int(len(des))
 	for _, d := range des {
 		w.String(d.Name())
 		w.Int(int(d.Type()))
 	}
-	b, _ := w.Bytes() // only strings and ints: no error
-	ix.mu.Lock()
-	ix.newDirs.Raw(b)
 	ix.nNewDirs++
 	ix.mu.Unlock()
 	return des, nil
@@ -254,14 +252,12 @@ func (ix *Index) Record(osPath string, st Stat, f File) {
 	if ix == nil || st == (Stat{}) || ix.racy(st) {
 		return
 	}
-	var w cache.Writer
+	ix.mu.Lock()
+	w := &ix.newFiles
 	w.String(osPath)
-	writeStat(&w, st)
+	writeStat(w, st)
 	w.Blob(f.Digest[:])
 	w.Blob(f.Meta)
-	b, _ := w.Bytes() // only strings and bytes: no error
-	ix.mu.Lock()
-	ix.newFiles.Raw(b)
 	ix.nNewFiles++
 	ix.mu.Unlock()
 }
