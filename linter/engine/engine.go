@@ -4,6 +4,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -86,6 +87,8 @@ type compiled struct {
 	// keys are the input's keys queryFor reads, made once: OPA interns few strings, and
 	// making each key per evaluation cost 8 allocations of 75 for a ConfigMap.
 	keys inputKeys
+	// vkeys are the fields of a violation object the results are read by.
+	vkeys violationKeys
 }
 
 // inputKeys are the keys of the input that pick an evaluation's query.
@@ -281,7 +284,7 @@ func compile(policyDirs []string, cfg *config.Config, rules []*Rule, byPackage m
 		return nil, err
 	}
 	store := inmem.NewFromObjectWithOpts(map[string]any{"ova": map[string]any{"params": cfg.Params, "apis": apis}}, inmem.OptReturnASTValuesOnRead(true))
-	c := &compiled{compiler: compiler, store: store, byPackage: byPackage, keys: newInputKeys()}
+	c := &compiled{compiler: compiler, store: store, byPackage: byPackage, keys: newInputKeys(), vkeys: newViolationKeys()}
 	if c.data, err = readData(store); err != nil {
 		return nil, err
 	}
@@ -497,24 +500,42 @@ func (e *compiled) eval(ctx context.Context, q query, input ast.Value) (Result, 
 			}
 			continue
 		}
-		var items []any
-		if t != nil && !empty(t.Value) {
-			v, err := ast.JSONWithOpt(t.Value, ast.JSONOpt{}) // as rego's results
-			if err != nil {
-				return Result{}, fmt.Errorf("read %s: %w", o.variable, err)
-			}
-			items, _ = v.([]any)
-		}
-		if o.rule.Disabled {
+		if t == nil || o.rule.Disabled || empty(t.Value) {
 			continue
 		}
-		for _, raw := range items {
-			if v, ok := raw.(map[string]any); ok {
-				res.Violations = append(res.Violations, toViolation(o.rule, v))
-			}
+		if res.Violations, err = appendViolations(res.Violations, &e.vkeys, o.rule, t.Value); err != nil {
+			return Result{}, fmt.Errorf("read %s: %w", o.variable, err)
 		}
 	}
 	return res, nil
+}
+
+// appendViolations appends the violations of rule in v, its violation set (or list), in the
+// order ast.JSON lists them. Each violation object's fields are read from the OPA value
+// directly; only "at" and "edit" are converted to Go values, as rego's results have them.
+func appendViolations(vs []Violation, k *violationKeys, rule *Rule, v ast.Value) ([]Violation, error) {
+	add := func(t *ast.Term) error {
+		o, ok := t.Value.(ast.Object)
+		if !ok {
+			return nil
+		}
+		viol, err := toViolation(k, rule, o)
+		if err != nil {
+			return err
+		}
+		vs = append(vs, viol)
+		return nil
+	}
+	var err error
+	switch c := v.(type) {
+	case ast.Set:
+		err = c.Iter(add)
+	case *ast.Array:
+		for i := 0; i < c.Len() && err == nil; i++ {
+			err = add(c.Elem(i))
+		}
+	}
+	return vs, err
 }
 
 // appendFacts appends the objects of a fact set (or list) as facts of pkg, in the order
@@ -586,28 +607,97 @@ func stringAt(v ast.Value, key *ast.Term) (string, bool) {
 	return string(s), ok
 }
 
-func toViolation(rule *Rule, v map[string]any) Violation {
+// violationKeys are the fields of a violation object toViolation reads, made once per engine.
+type violationKeys struct {
+	msg, fix, file, severity, path, at, line, column, edit *ast.Term
+}
+
+func newViolationKeys() violationKeys {
+	return violationKeys{
+		ast.StringTerm("msg"), ast.StringTerm("fix"), ast.StringTerm("file"), ast.StringTerm("severity"),
+		ast.StringTerm("path"), ast.StringTerm("at"), ast.StringTerm("line"), ast.StringTerm("column"),
+		ast.StringTerm("edit"),
+	}
+}
+
+// toViolation reads one violation object of rule: what its fields are as Go values (ast.JSON)
+// is what the Violation holds.
+func toViolation(k *violationKeys, rule *Rule, v ast.Object) (Violation, error) {
 	out := Violation{Rule: rule}
-	out.Message, _ = v["msg"].(string)
-	out.Fix, _ = v["fix"].(string)
-	out.File, _ = v["file"].(string)
-	if s, ok := v["severity"].(string); ok && rule.Severity != "" {
+	out.Message, _ = stringAt(v, k.msg)
+	out.Fix, _ = stringAt(v, k.fix)
+	out.File, _ = stringAt(v, k.file)
+	if s, ok := stringAt(v, k.severity); ok && rule.Severity != "" {
 		out.Severity = s
 	}
-	if p, ok := v["path"].([]any); ok {
+	if t := v.Get(k.path); t != nil {
+		p, err := pathOf(t.Value)
+		if err != nil {
+			return Violation{}, err
+		}
 		out.Path = p
 	}
-	if at, ok := v["at"].(map[string]any); ok {
-		out.At = at
+	if t := v.Get(k.at); t != nil {
+		if _, ok := t.Value.(ast.Object); ok {
+			at, err := ast.JSON(t.Value)
+			if err != nil {
+				return Violation{}, err
+			}
+			out.At, _ = at.(map[string]any)
+		}
 	}
-	out.Line = toInt(v["line"])
-	out.Column = toInt(v["column"])
-	out.Edits = toEdits(v["edit"])
+	out.Line = numberAt(v, k.line)
+	out.Column = numberAt(v, k.column)
+	if t := v.Get(k.edit); t != nil {
+		edit, err := ast.JSON(t.Value)
+		if err != nil {
+			return Violation{}, err
+		}
+		out.Edits = toEdits(edit)
+	}
 	if out.Line == 0 && out.At != nil {
 		// a repo-scope violation is placed where its fact was found
 		out.Line, out.Column = toInt(out.At["line"]), toInt(out.At["column"])
 	}
-	return out
+	return out, nil
+}
+
+// pathOf is a violation's path as ast.JSON makes it ([]any of strings and json.Numbers), read
+// directly when it is an array of strings and numbers; nil when it is not a list.
+func pathOf(v ast.Value) ([]any, error) {
+	if a, ok := v.(*ast.Array); ok {
+		out := make([]any, a.Len())
+		direct := true
+		for i := 0; i < a.Len() && direct; i++ {
+			switch e := a.Elem(i).Value.(type) {
+			case ast.String:
+				out[i] = string(e)
+			case ast.Number:
+				out[i] = json.Number(e)
+			default:
+				direct = false
+			}
+		}
+		if direct {
+			return out, nil
+		}
+	}
+	x, err := ast.JSON(v)
+	if err != nil {
+		return nil, err
+	}
+	p, _ := x.([]any)
+	return p, nil
+}
+
+// numberAt is the integer at key of v, 0 when it is absent or not a number (toInt).
+func numberAt(v ast.Object, key *ast.Term) int {
+	if t := v.Get(key); t != nil {
+		if n, ok := t.Value.(ast.Number); ok {
+			return toInt(json.Number(n))
+		}
+	}
+	return 0
 }
 
 // toEdits reads a violation's "edit": one edit object or a list of them. A malformed edit makes
