@@ -93,7 +93,7 @@ func newAuditCmd(streams IO) *cobra.Command {
 
 func runAudit(cmd *cobra.Command, streams IO, f *auditFlags) error {
 	ctx := cmd.Context()
-	stopProfile, err := startCPUProfile(f.cpuProfile)
+	stopProfile, err := command.StartCPUProfile(f.cpuProfile)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -197,29 +196,9 @@ func parseOutputs(specs []string) ([]output, error) {
 	return outs, nil
 }
 
-// startCPUProfile starts a CPU profile written to path (--cpuprofile); "" profiles nothing. The
-// returned func stops it.
-func startCPUProfile(path string) (func(), error) {
-	if path == "" {
-		return func() {}, nil
-	}
-	out, err := os.Create(path)
-	if err != nil {
-		return nil, command.Usage("--cpuprofile: %v", err)
-	}
-	if err := pprof.StartCPUProfile(out); err != nil {
-		out.Close()
-		return nil, command.Usage("--cpuprofile: %v", err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		out.Close()
-	}, nil
-}
-
 func runLint(cmd *cobra.Command, streams IO, f *lintFlags, paths []string) error {
 	ctx := cmd.Context()
-	stopProfile, err := startCPUProfile(f.cpuProfile)
+	stopProfile, err := command.StartCPUProfile(f.cpuProfile)
 	if err != nil {
 		return err
 	}

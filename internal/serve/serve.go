@@ -51,6 +51,7 @@ type serveFlags struct {
 	evalTimeout, certPollInterval    time.Duration
 	enableHTTP2                      bool
 	logLevel, logFormat              string
+	cpuProfile                       string
 	maxRequestBytes, maxInFlight     int64
 	audit                            serveAuditFlags
 }
@@ -94,12 +95,19 @@ func NewCommand(streams command.IO) *cobra.Command {
 	fl.Int64Var(&f.maxInFlight, "max-in-flight-bytes", server.DefaultMaxInFlightBytes, "request bytes read and evaluated at once (memory: evaluating takes up to ~5x); others wait, then 429")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error (debug-4 and below add controller-runtime's per-request lines)")
 	fl.StringVar(&f.logFormat, "log-format", "json", "json or text")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run, until it stops, to this file (go tool pprof)")
+	_ = fl.MarkHidden("cpuprofile")
 	f.audit.register(fl)
 	return cmd
 }
 
 func runServe(cmd *cobra.Command, streams command.IO, f *serveFlags) error {
 	ctx := cmd.Context()
+	stopProfile, err := command.StartCPUProfile(f.cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	logger, err := newLogger(streams.Err, f.logLevel, f.logFormat)
 	if err != nil {
 		return command.Usage("%v", err)
