@@ -526,16 +526,24 @@ func appendViolations(vs []Violation, k *violationKeys, rule *Rule, v ast.Value)
 		vs = append(vs, viol)
 		return nil
 	}
-	var err error
+	err := eachElem(v, add)
+	return vs, err
+}
+
+// eachElem calls f on each element of v, a set (in the order ast.JSON lists them) or an array,
+// until f fails; any other value has none.
+func eachElem(v ast.Value, f func(*ast.Term) error) error {
 	switch c := v.(type) {
 	case ast.Set:
-		err = c.Iter(add)
+		return c.Iter(f)
 	case *ast.Array:
-		for i := 0; i < c.Len() && err == nil; i++ {
-			err = add(c.Elem(i))
+		for i := range c.Len() {
+			if err := f(c.Elem(i)); err != nil {
+				return err
+			}
 		}
 	}
-	return vs, err
+	return nil
 }
 
 // appendFacts appends the objects of a fact set (or list) as facts of pkg, in the order
@@ -547,14 +555,7 @@ func appendFacts(fs []Fact, pkg string, v ast.Value) []Fact {
 		}
 		return nil
 	}
-	switch c := v.(type) {
-	case ast.Set:
-		_ = c.Iter(add)
-	case *ast.Array:
-		for i := range c.Len() {
-			_ = add(c.Elem(i))
-		}
-	}
+	_ = eachElem(v, add) // add never fails
 	return fs
 }
 
