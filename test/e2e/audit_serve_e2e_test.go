@@ -295,7 +295,12 @@ func TestAuditServeEndToEnd(t *testing.T) {
 		raw, err := json.Marshal(reps)
 		require.NoError(t, err)
 		assert.NotContains(t, string(raw), "hunter2", "no Secret value in any report")
-		audit := logLine(t, a.logs, "audit run")
+		// the run logs its summary after its last report write: the reports can be seen first
+		var audit map[string]any
+		waitFor(t, 30*time.Second, func() (bool, string) {
+			audit = logLine(t, a.logs, "audit run")
+			return audit != nil, "no audit run logged yet"
+		}, "the first run logs its summary")
 		require.NotNil(t, audit, a.logs.String())
 		t.Logf("run summary: %v", audit)
 	})
@@ -384,6 +389,11 @@ func TestAuditServeEndToEnd(t *testing.T) {
 		}, "the deleted Secret's report and the orphan report are gone")
 		assert.NotNil(t, reportsByScope(t, dyn)["Kustomization flux-system/apps"], "the others stay")
 		assert.NotNil(t, reportsByScope(t, dyn)["Service apps/api"], "the report of a kind the audit could not list stays")
+		// the run that deleted them logs its summary after its deletes
+		waitFor(t, 30*time.Second, func() (bool, string) {
+			kept := logLine(t, a.logs, "audit run")["kept"]
+			return kept != nil && kept != float64(0), fmt.Sprintf("last run kept %v", kept)
+		}, "the run that deleted them logs its summary")
 		assert.EqualValues(t, 1, logLine(t, a.logs, "audit run")["kept"])
 	})
 
